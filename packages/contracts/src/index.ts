@@ -1,0 +1,4 @@
+export * from './identifiers.ts';
+export * from './global-configuration.ts';
+export * from './devnet-manifest.ts';
+export * from './center-api.ts';
