@@ -1,0 +1,10 @@
+export { openDatabase, type Database, type OpenDatabaseOptions } from './open-database.ts';
+export { startEmbeddedPostgres, type EmbeddedHandle, type StartEmbeddedPostgresOptions } from './embedded-postgres.ts';
+export { resolveDatabase, type DatabaseKind, type ResolveDatabaseOptions, type ResolvedDatabase } from './resolve-database.ts';
+export { migrate, MIGRATION_NAME_PATTERN, type Migration, type MigrationContext, type MigrateResult } from './migrate.ts';
+export { healthCheck, type HealthStatus } from './health-check.ts';
+export { probeDatabase, type ProbeResult } from './probe.ts';
+export { isUniqueViolation, sqlState } from './pg-errors.ts';
+export { assertSchemaName, quoteIdentifier, SCHEMA_NAME_PATTERN } from './schema-name.ts';
+export { DbError, DB_ERRORS, DB_ERROR_CODES, isDbError, type DbErrorCode } from './errors.ts';
+export type { DbLogger } from './logger.ts';
