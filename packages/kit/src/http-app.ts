@@ -56,6 +56,8 @@ export type OpenApiInfo = {
   title: string;
   version: string;
   description?: string;
+  /** `components.securitySchemes`, e.g. `{ bearerAuth: { type: 'http', scheme: 'bearer' } }`, for routes that declare `security`. */
+  securitySchemes?: Record<string, Record<string, unknown>>;
 };
 
 export type HttpAppOptions = {
@@ -137,7 +139,14 @@ export function createHttpApp(opts: HttpAppOptions): App {
     // the hook until the plugin queue loads and silently miss those routes.
     fastifySwagger(
       app as unknown as FastifyInstance,
-      { openapi: { openapi: OPENAPI_VERSION, info }, transform: jsonSchemaTransform },
+      {
+        openapi: {
+          openapi: OPENAPI_VERSION,
+          info,
+          ...(opts.openapi.securitySchemes ? { components: { securitySchemes: opts.openapi.securitySchemes } } : {}),
+        },
+        transform: jsonSchemaTransform,
+      },
       (err?: Error) => {
         if (err) throw err;
       },
