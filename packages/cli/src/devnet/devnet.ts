@@ -1,0 +1,134 @@
+// `jplink devnet`: the local JP-Link network in one process, on the embedded database, with its
+// state in a data folder so a restart continues where it stopped. Writes `.jplink/devnet.json`.
+import { mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { DevnetManifest } from '@jplink/contracts';
+import { resolveDatabase, type ResolvedDatabase } from '@jplink/db';
+import { createLogger, type Logger } from '@jplink/kit';
+import type { Progress } from '../progress.ts';
+import { startDevnetCenter, type DevnetCenter } from './center.ts';
+import { curlCommand, removeManifest, writeManifest } from './manifest.ts';
+import { devnetPorts } from './ports.ts';
+
+export interface DevnetOptions {
+  /** Folder for the manifest and the network state (default `.jplink`). */
+  home: string;
+  portBase: number;
+  host: string;
+  instance: string;
+  autoApprove: boolean;
+  logLevel: string;
+}
+
+export interface Devnet {
+  manifest: DevnetManifest;
+  manifestPath: string;
+  stop(): Promise<void>;
+}
+
+export async function startDevnet(options: DevnetOptions, progress: Progress): Promise<Devnet> {
+  const home = resolve(options.home);
+  const dataDir = join(home, 'devnet');
+  await mkdir(dataDir, { recursive: true });
+  const logger: Logger = createLogger({ name: 'devnet', level: options.logLevel });
+  const ports = devnetPorts(options.portBase);
+  const closers: Array<() => Promise<void>> = [];
+  const stop = async () => {
+    for (const close of closers.splice(0).reverse()) {
+      await close().catch((error: unknown) => logger.error({ err: error }, 'devnet shutdown step failed'));
+    }
+  };
+
+  try {
+    progress.step('starting the embedded PostgreSQL (PGlite) — development only');
+    const database: ResolvedDatabase = await resolveDatabase({ dataDir: join(dataDir, 'pgdata'), production: false, logger });
+    closers.push(async () => database.embedded?.stop());
+    progress.done(`database ready (${database.kind})`);
+
+    progress.step('starting the JP-Link Center (CA, OCSP, TSA, global configuration, registration)');
+    const center: DevnetCenter = await startDevnetCenter({
+      dataDir,
+      databaseUrl: database.url,
+      instance: options.instance,
+      host: options.host,
+      ports,
+      autoApprove: options.autoApprove,
+      logger,
+      onProgress: (step) => progress.step(`  ${step}`),
+    });
+    closers.push(() => center.close());
+    progress.done(`Center ready, global configuration version ${center.center.publisher.current?.version}`);
+
+    const adminKeyFile = center.center.files.adminApiKey;
+    const manifest: DevnetManifest = {
+      formatVersion: 1,
+      instance: options.instance,
+      startedAt: new Date().toISOString(),
+      dataDir,
+      database: { kind: database.kind, url: database.url },
+      trust: { anchor: center.center.files.anchor, rootCa: center.center.files.rootCa },
+      center: {
+        globalConf: center.urls.globalConf,
+        ocsp: center.urls.ocsp,
+        tsa: center.urls.tsa,
+        registration: center.urls.registration,
+        admin: center.urls.admin,
+        adminApiKeyFile: adminKeyFile,
+        openapi: `${center.urls.admin}/openapi.json`,
+      },
+      securityServers: [],
+      adapterServers: [],
+      servicers: [],
+      tryIt: [
+        { name: 'Newest global configuration (pointer)', method: 'GET', url: `${center.urls.globalConf}/latest.json`, headers: {} },
+        { name: 'Configuration anchor', method: 'GET', url: `${center.urls.globalConf}/anchor.json`, headers: {} },
+        { name: 'Members (admin API)', method: 'GET', url: `${center.urls.admin}/api/v1/members`, headers: { Authorization: `Bearer $(cat ${adminKeyFile})` } },
+        {
+          name: 'Add a member (admin API)',
+          method: 'POST',
+          url: `${center.urls.admin}/api/v1/members`,
+          headers: { Authorization: `Bearer $(cat ${adminKeyFile})`, 'Content-Type': 'application/json' },
+          body: JSON.stringify({ memberClass: 'COM', memberCode: '1234567890123', name: 'サンプル株式会社' }),
+        },
+        { name: 'Global configuration status (admin API)', method: 'GET', url: `${center.urls.admin}/api/v1/global-configuration`, headers: { Authorization: `Bearer $(cat ${adminKeyFile})` } },
+        { name: 'Center health', method: 'GET', url: `${center.urls.public}/readyz`, headers: {} },
+      ],
+    };
+    const manifestPath = join(home, 'devnet.json');
+    await writeManifest(manifestPath, manifest);
+    closers.unshift(() => removeManifest(manifestPath));
+    return { manifest, manifestPath, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+export function describeDevnet(devnet: Devnet, seconds: number): string {
+  const m = devnet.manifest;
+  const lines = [
+    '',
+    `JP-Link devnet (${m.instance}) is up in ${seconds.toFixed(1)} s.`,
+    '',
+    'Center',
+    `  global configuration  ${m.center.globalConf}/latest.json`,
+    `  OCSP                  ${m.center.ocsp}`,
+    `  TSA                   ${m.center.tsa}`,
+    `  registration (mTLS)   ${m.center.registration}`,
+    `  admin API             ${m.center.admin}   (OpenAPI: ${m.center.openapi})`,
+    '',
+    'Trust',
+    `  configuration anchor  ${m.trust.anchor}`,
+    `  root CA               ${m.trust.rootCa}`,
+    `  admin API key         ${m.center.adminApiKeyFile}`,
+    '',
+    `Manifest: ${devnet.manifestPath}`,
+    `State:    ${m.dataDir} (delete it to start from scratch)`,
+    '',
+    'Try it:',
+    ...m.tryIt.flatMap((call) => [`  # ${call.name}`, `  ${curlCommand(call)}`]),
+    '',
+    'Ctrl+C stops the network.',
+  ];
+  return lines.join('\n');
+}

@@ -1,0 +1,17 @@
+// Port plan of a local network: production uses the seed's ports; devnet offsets everything from
+// one base so several networks (or a network and the tests) can run side by side.
+export interface DevnetPorts {
+  centerAdmin: number;
+  centerRegistration: number;
+  centerPublic: number;
+}
+
+export const DEFAULT_PORT_BASE = 17_000;
+
+export function devnetPorts(base: number): DevnetPorts {
+  return {
+    centerAdmin: base, // production 4000 (loopback)
+    centerRegistration: base + 1, // production 4001
+    centerPublic: base + 80, // production 80
+  };
+}

@@ -1,0 +1,94 @@
+#!/usr/bin/env node
+// The `jplink` command line.
+import { parseArgs } from 'node:util';
+import { createProgress } from './progress.ts';
+import { describeDevnet, startDevnet } from './devnet/devnet.ts';
+import { DEFAULT_PORT_BASE } from './devnet/ports.ts';
+
+const USAGE = `Usage: jplink <command> [options]
+
+Commands:
+  devnet     Start the local JP-Link network (embedded database; state kept in --home)
+
+devnet options:
+  --home <dir>          where state and the manifest live (default .jplink)
+  --port-base <n>       first port of the network (default ${DEFAULT_PORT_BASE})
+  --host <address>      address to listen on and publish (default 127.0.0.1)
+  --instance <code>     instance identifier (default JP-DEV)
+  --manual-approval     leave management requests pending for the operator (default: auto-approve)
+  --log-level <level>   service log level (default warn)
+`;
+
+async function devnet(argv: string[]) {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      home: { type: 'string', default: '.jplink' },
+      'port-base': { type: 'string', default: String(DEFAULT_PORT_BASE) },
+      host: { type: 'string', default: '127.0.0.1' },
+      instance: { type: 'string', default: 'JP-DEV' },
+      'manual-approval': { type: 'boolean', default: false },
+      'log-level': { type: 'string', default: 'warn' },
+      help: { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return;
+  }
+  const portBase = Number(values['port-base']);
+  if (!Number.isInteger(portBase) || portBase < 1024 || portBase > 65_000) throw new UsageError('--port-base must be an integer between 1024 and 65000');
+  const progress = createProgress();
+  progress.info(`Starting the JP-Link devnet (state in ${values.home})`);
+  const network = await startDevnet(
+    { home: values.home, portBase, host: values.host, instance: values.instance, autoApprove: !values['manual-approval'], logLevel: values['log-level'] },
+    progress,
+  );
+  process.stdout.write(`${describeDevnet(network, progress.elapsed())}\n`);
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    progress.info(`\n${signal}: stopping the devnet…`);
+    network.stop().then(
+      () => {
+        progress.info('devnet stopped.');
+        process.exit(0);
+      },
+      (error: unknown) => {
+        console.error(error);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+class UsageError extends Error {}
+
+async function main() {
+  const [command, ...rest] = process.argv.slice(2);
+  switch (command) {
+    case 'devnet':
+      return devnet(rest);
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(USAGE);
+      return;
+    default:
+      throw new UsageError(`unknown command: ${command}`);
+  }
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    process.stderr.write(`jplink: ${(error as Error).message}\n\n${USAGE}`);
+    process.exit(64);
+  }
+  process.stderr.write(`jplink: ${(error as Error).stack ?? String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,109 @@
+// `jplink devnet` as a user runs it: a real child process on the embedded database. It writes a
+// manifest that validates against the contracts schema, serves the Center, stops cleanly on
+// SIGINT without leaving a process, and a restart continues with the same CA and data.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { devnetManifestSchema } from '@jplink/contracts';
+
+const bin = new URL('../bin/jplink.mjs', import.meta.url).pathname;
+const home = await mkdtemp(join(tmpdir(), 'jplink-devnet-test-'));
+const portBase = 20_000 + Math.floor(Math.random() * 20_000);
+
+interface Running {
+  child: ChildProcess;
+  output: () => string;
+  seconds: number;
+}
+
+async function start(): Promise<Running> {
+  const child = spawn(process.execPath, [bin, 'devnet', '--home', home, '--port-base', String(portBase), '--instance', 'JP-TEST'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const seconds = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`devnet did not start in 60 s:\n${output}`)), 60_000);
+    child.stdout!.on('data', () => {
+      const match = /is up in ([\d.]+) s/.exec(output);
+      if (match) {
+        clearTimeout(timer);
+        resolve(Number(match[1]));
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`devnet exited with ${code}:\n${output}`)));
+  });
+  return { child, output: () => output, seconds };
+}
+
+async function stop(running: Running): Promise<number | null> {
+  const exited = new Promise<number | null>((resolve) => running.child.once('exit', (code) => resolve(code)));
+  running.child.kill('SIGINT');
+  return exited;
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+afterAll(async () => {
+  await rm(home, { recursive: true, force: true });
+});
+
+describe('jplink devnet', () => {
+  it('starts the Center, writes a valid manifest, stops cleanly, and restarts on the same state', async () => {
+    const first = await start();
+    console.info(`[devnet test] first start: ${first.seconds} s (fresh data folder)`);
+    expect(first.seconds).toBeGreaterThan(0);
+    const manifestPath = join(home, 'devnet.json');
+    const manifest = devnetManifestSchema.parse(JSON.parse(await readFile(manifestPath, 'utf8')));
+    expect(manifest.database.kind).toBe('embedded');
+    expect(manifest.center.admin).toBe(`http://127.0.0.1:${portBase}`);
+    expect(first.output()).toContain('curl -sS');
+    for (const call of manifest.tryIt) expect(first.output()).toContain(call.url);
+
+    // The services answer, and the admin key in its file works.
+    const pointer = await fetch(`${manifest.center.globalConf}/latest.json`).then((r) => r.json());
+    expect(pointer.instance).toBe('JP-TEST');
+    const adminKey = (await readFile(manifest.center.adminApiKeyFile, 'utf8')).trim();
+    const created = await fetch(`${manifest.center.admin}/api/v1/members`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ memberClass: 'GOV', memberCode: '0000000000001', name: '〇〇市' }),
+    });
+    expect(created.status).toBe(201);
+    const rootBefore = await readFile(manifest.trust.rootCa, 'utf8');
+
+    expect(await stop(first)).toBe(0);
+    expect(processAlive(first.child.pid!)).toBe(false);
+    expect(existsSync(manifestPath)).toBe(false);
+    // Nothing listens any more.
+    await expect(fetch(`${manifest.center.globalConf}/latest.json`)).rejects.toThrow();
+
+    const second = await start();
+    console.info(`[devnet test] restart: ${second.seconds} s`);
+    const again = devnetManifestSchema.parse(JSON.parse(await readFile(manifestPath, 'utf8')));
+    expect(await readFile(again.trust.rootCa, 'utf8')).toBe(rootBefore);
+    const members = await fetch(`${again.center.admin}/api/v1/members`, { headers: { authorization: `Bearer ${adminKey}` } }).then((r) => r.json());
+    expect(members.map((m: { name: string }) => m.name)).toContain('〇〇市');
+    expect(await stop(second)).toBe(0);
+  }, 180_000);
+
+  it('refuses unknown options with usage help', async () => {
+    const child = spawn(process.execPath, [bin, 'devnet', '--no-such-option'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+    const code = await new Promise((resolve) => child.once('exit', resolve));
+    expect(code).toBe(64);
+    expect(stderr).toContain('Usage: jplink');
+  });
+});

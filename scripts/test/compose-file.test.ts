@@ -1,0 +1,45 @@
+// compose.yaml is checked against the compose-spec schema by dclint (no Docker engine here),
+// and a broken copy must fail the same check, so the check itself is known to work.
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, writeFile, copyFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const root = new URL('../../', import.meta.url).pathname;
+
+function dclint(file: string, cwd: string): Promise<{ code: number; output: string }> {
+  return new Promise((resolve) => {
+    execFile(join(root, 'node_modules/.bin/dclint'), [file], { cwd, timeout: 60_000 }, (error, stdout, stderr) => {
+      resolve({ code: error ? Number(error.code ?? 1) : 0, output: `${stdout}${stderr}` });
+    });
+  });
+}
+
+describe('compose.yaml', () => {
+  it('passes the compose-spec schema and lint rules', async () => {
+    const result = await dclint('compose.yaml', root);
+    expect(result.output).not.toMatch(/error/);
+    expect(result.code).toBe(0);
+  });
+
+  it('fails the check when a key or a condition is misspelled', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'jplink-compose-'));
+    await copyFile(join(root, '.dclintrc.yaml'), join(dir, '.dclintrc.yaml'));
+    const original = await readFile(join(root, 'compose.yaml'), 'utf8');
+    await writeFile(join(dir, 'compose.yaml'), original.replace('    ports:\n', '    portz:\n'));
+    expect((await dclint('compose.yaml', dir)).code).not.toBe(0);
+    await writeFile(join(dir, 'compose.yaml'), original.replace('condition: service_healthy', 'condition: service_helthy'));
+    expect((await dclint('compose.yaml', dir)).code).not.toBe(0);
+  });
+
+  it('refers only to files the repository has or documents', async () => {
+    const text = await readFile(join(root, 'compose.yaml'), 'utf8');
+    expect(existsSync(join(root, 'docker/node-service.Dockerfile'))).toBe(true);
+    expect(existsSync(join(root, 'docker/center.env.example'))).toBe(true);
+    const operations = await readFile(join(root, 'docs/operations/center.md'), 'utf8');
+    for (const secret of text.matchAll(/file: \.\/(docker\/secrets\/\w+)/g)) expect(operations).toContain(secret[1]);
+    expect(operations).toContain('docker/center.env');
+  });
+});
