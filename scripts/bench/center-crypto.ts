@@ -47,10 +47,11 @@ async function startCenter(): Promise<{ child: ChildProcess; publicUrl: string; 
   });
   const line = await new Promise<string>((resolve, reject) => {
     let buffer = '';
+    // The child's logger also writes JSON lines to stdout: wait for the one that says ready.
     child.stdout!.on('data', (chunk: Buffer) => {
       buffer += chunk.toString();
-      const newline = buffer.indexOf('\n');
-      if (newline >= 0) resolve(buffer.slice(0, newline));
+      const ready = buffer.split('\n').find((line) => line.startsWith('{"ready":true'));
+      if (ready) resolve(ready);
     });
     child.once('exit', (code) => reject(new Error(`center exited with ${code}`)));
   });
