@@ -90,6 +90,21 @@ describe('OCSP responder', () => {
     expect(after.stdout).toContain('Reason: keyCompromise');
   });
 
+  it('answers OCSP over GET with the request base64-encoded in the path', async () => {
+    const { certPath } = await issueFromOpensslCsr('sign', ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256'], 'ocsp-get');
+    const requestPath = await files.file('get.ocspreq');
+    const made = await openssl(['ocsp', '-issuer', issuingPem, '-cert', certPath, '-no_nonce', '-reqout', requestPath]);
+    expect(made.code, made.stderr).toBe(0);
+    const { readFile } = await import('node:fs/promises');
+    const encoded = encodeURIComponent((await readFile(requestPath)).toString('base64'));
+    const response = await http(`${t.urls.public}/ocsp/${encoded}`);
+    expect(response.headers['content-type']).toBe('application/ocsp-response');
+    const responsePath = await files.file('get.ocspresp', response.body);
+    const checked = await openssl(['ocsp', '-respin', responsePath, '-issuer', issuingPem, '-cert', certPath, '-CAfile', chainPem]);
+    expect(checked.stderr).toContain('Response verify OK');
+    expect(checked.stdout).toContain(`${certPath}: good`);
+  });
+
   it('answers unknown for a serial number it never issued', async () => {
     const result = await openssl(['ocsp', '-issuer', issuingPem, '-serial', '0x1234567890abcdef', '-url', `${t.urls.public}/ocsp`, '-CAfile', chainPem]);
     expect(result.stderr).toContain('Response verify OK');

@@ -89,6 +89,51 @@ describe('registration service', () => {
     }
   });
 
+  it('removes a client, changes the address, and records rejected requests without applying them', async () => {
+    const auth = await applyForCertificate('auth');
+    const tls = { ca, key: auth.keyPem, cert: auth.certificate };
+    const { parseCertificate } = await import('@jplink/pki');
+    const sha256 = parseCertificate(auth.certificate).sha256;
+    const server = 'JP-TEST/COM/9876543210987/ss1';
+    // ss1 already exists (first test); this second auth certificate is registered for it too.
+    const proof = sign(authCertRegProofText(server, 'ss1.shop.example.jp', sha256), auth.keys.privateKey).toString('base64');
+    const registration = await http(`${t.urls.registration}/v1/management-requests`, {
+      json: { type: 'authCertReg', server, address: 'ss1.shop.example.jp', authCertificate: auth.certificate, proofOfPossession: proof },
+      tls,
+    });
+    expect(registration.status, registration.body.toString()).toBe(202);
+    await http(`${t.urls.admin}/api/v1/management-requests/${registration.json().id}/approve`, { method: 'POST', headers: admin() });
+    const anchor = parseAnchor(await readFile(t.center.files.anchor, 'utf8'));
+    expect((await downloadGlobalConf(anchor)).conf.securityServers.find((s) => s.id === server)?.authCertHashes).toContain(sha256);
+
+    const submit = async (json: Record<string, unknown>) => {
+      const response = await http(`${t.urls.registration}/v1/management-requests`, { json: { server, ...json }, tls });
+      expect(response.status, response.body.toString()).toBe(202);
+      return response.json().id as string;
+    };
+    const moveId = await submit({ type: 'addressChange', address: '192.0.2.10', port: 15500 });
+    const rejectedId = await submit({ type: 'clientDeletion', client: 'JP-TEST/COM/9876543210987/shopping' });
+    const rejected = await http(`${t.urls.admin}/api/v1/management-requests/${rejectedId}/reject`, { headers: admin(), json: { reason: '確認が取れないため' } });
+    expect(rejected.json()).toMatchObject({ status: 'rejected', rejectionReason: '確認が取れないため' });
+    const again = await http(`${t.urls.admin}/api/v1/management-requests/${rejectedId}/approve`, { method: 'POST', headers: admin() });
+    expect(again.status).toBe(409);
+    expect(again.json().error.code).toBe('CENTER_REQUEST_NOT_PENDING');
+    expect((await downloadGlobalConf(anchor)).conf.securityServers.find((s) => s.id === server)?.clients).toEqual(['JP-TEST/COM/9876543210987/shopping']);
+
+    await http(`${t.urls.admin}/api/v1/management-requests/${moveId}/approve`, { method: 'POST', headers: admin() });
+    const deleteId = await submit({ type: 'clientDeletion', client: 'JP-TEST/COM/9876543210987/shopping' });
+    await http(`${t.urls.admin}/api/v1/management-requests/${deleteId}/approve`, { method: 'POST', headers: admin() });
+    const entry = (await downloadGlobalConf(anchor)).conf.securityServers.find((s) => s.id === server);
+    expect(entry).toMatchObject({ address: '192.0.2.10', port: 15500, clients: [] });
+
+    // Revoking an auth certificate takes it out of the next global configuration.
+    const serial = parseCertificate(auth.certificate).serialNumber.toString(16);
+    expect((await http(`${t.urls.admin}/api/v1/certificates/${serial}/revoke`, { headers: admin(), json: { reason: 'superseded' } })).status).toBe(200);
+    expect((await downloadGlobalConf(anchor)).conf.securityServers.find((s) => s.id === server)?.authCertHashes).not.toContain(sha256);
+    const refused = await http(`${t.urls.registration}/v1/whoami`, { tls });
+    expect(refused.json().error.code).toBe('CENTER_CERTIFICATE_NOT_VALID');
+  });
+
   it('refuses registration without a client certificate, with someone else’s certificate, or with a bad proof of possession', async () => {
     const server = 'JP-TEST/COM/9876543210987/ss2';
     const auth = await applyForCertificate('auth', 'RSA-2048');
