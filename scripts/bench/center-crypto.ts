@@ -4,9 +4,9 @@
 // Not a test: it prints a table; docs/performance.md keeps the results.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { Agent, request } from 'node:http';
-import { createServer } from 'node:net';
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
+import { freePort } from '@jplink/testing';
 import { createOcspRequest, createCsr, createTimeStampRequest, derToPem, generateKeyPair, pemToDer, verifyOcspResponse, verifyTimeStampToken } from '@jplink/pki';
 
 const { values } = parseArgs({
@@ -19,16 +19,6 @@ const { values } = parseArgs({
 const algorithm = values.alg === 'RSA-2048' ? 'RSA-2048' : 'EC-P256';
 const seconds = Number(values.seconds);
 const connections = Number(values.connections);
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 function opensslSpeed(): { sign: number; verify: number; line: string } {
   const name = algorithm === 'RSA-2048' ? 'rsa2048' : 'ecdsap256';

@@ -72,7 +72,7 @@ describe('jplink devnet', () => {
     for (const call of manifest.tryIt) expect(first.output()).toContain(call.url);
 
     // The services answer, and the admin key in its file works.
-    const pointer = await fetch(`${manifest.center.globalConf}/latest.json`).then((r) => r.json());
+    const pointer = (await fetch(`${manifest.center.globalConf}/latest.json`).then((r) => r.json())) as { instance: string };
     expect(pointer.instance).toBe('JP-TEST');
     const adminKey = (await readFile(manifest.center.adminApiKeyFile, 'utf8')).trim();
     const created = await fetch(`${manifest.center.admin}/api/v1/members`, {
@@ -93,8 +93,8 @@ describe('jplink devnet', () => {
     console.info(`[devnet test] restart: ${second.seconds} s`);
     const again = devnetManifestSchema.parse(JSON.parse(await readFile(manifestPath, 'utf8')));
     expect(await readFile(again.trust.rootCa, 'utf8')).toBe(rootBefore);
-    const members = await fetch(`${again.center.admin}/api/v1/members`, { headers: { authorization: `Bearer ${adminKey}` } }).then((r) => r.json());
-    expect(members.map((m: { name: string }) => m.name)).toContain('〇〇市');
+    const members = (await fetch(`${again.center.admin}/api/v1/members`, { headers: { authorization: `Bearer ${adminKey}` } }).then((r) => r.json())) as Array<{ name: string }>;
+    expect(members.map((m) => m.name)).toContain('〇〇市');
     expect(await stop(second)).toBe(0);
   }, 180_000);
 

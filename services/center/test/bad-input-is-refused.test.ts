@@ -1,9 +1,8 @@
 // Bad input never crashes the Center, never yields a 500 or a stack trace: each gets its documented answer.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { derToPem } from '@jplink/pki';
+import { http, openssl, tempDir } from '@jplink/testing';
 import { startTestCenter, type TestCenter } from './helpers/center.ts';
-import { http } from './helpers/http.ts';
-import { openssl, tempDir } from './helpers/openssl.ts';
 
 let t: TestCenter;
 let ca: string[];

@@ -3,9 +3,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { derToPem } from '@jplink/pki';
 import { testDatabaseKind } from '@jplink/db/testing';
+import { http, openssl, tempDir } from '@jplink/testing';
 import { startTestCenter, type TestCenter } from './helpers/center.ts';
-import { http } from './helpers/http.ts';
-import { openssl, tempDir } from './helpers/openssl.ts';
 
 let t: TestCenter;
 let files: Awaited<ReturnType<typeof tempDir>>;

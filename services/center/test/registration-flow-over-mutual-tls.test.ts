@@ -4,8 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCsr, derToPem, generateKeyPair, sign } from '@jplink/pki';
 import { downloadGlobalConf, parseAnchor } from '@jplink/globalconf';
 import { readFile } from 'node:fs/promises';
+import { http } from '@jplink/testing';
 import { startTestCenter, type TestCenter } from './helpers/center.ts';
-import { http } from './helpers/http.ts';
 import { authCertRegProofText } from '../src/registration/management.ts';
 
 let t: TestCenter;

@@ -1,24 +1,13 @@
 // Starts a real Center for a test: its own database schema, real listeners on 127.0.0.1.
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTestDatabase } from '@jplink/db/testing';
 import { createLogger, listen } from '@jplink/kit';
+import { freePort } from '@jplink/testing';
 import { centerConfigSchema, type CenterConfig } from '../../src/config.ts';
 import { createCenter, type Center } from '../../src/center.ts';
 import type { CenterTables } from '../../src/db/schema.ts';
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 export interface TestCenter {
   center: Center;

@@ -1,0 +1,3 @@
+export { openssl, tempDir, type OpenSslResult, type TempDir } from './openssl.ts';
+export { freePort } from './net.ts';
+export { http, type HttpOptions, type HttpResult } from './http.ts';
