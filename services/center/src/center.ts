@@ -7,6 +7,7 @@ import { serializeAnchor } from '@jplink/globalconf';
 import type { ConfigurationAnchor, ManagementRequestType } from '@jplink/contracts';
 import { migrate, healthCheck, type Database } from '@jplink/db';
 import { ConfigError, createHttpApp, registerHealth, registerMetrics, type App, type Logger } from '@jplink/kit';
+import rateLimit from '@fastify/rate-limit';
 import { Counter } from 'prom-client';
 import type { CenterConfig } from './config.ts';
 import { centerMigrations } from './db/migrations.ts';
@@ -209,6 +210,9 @@ export async function createCenter(config: CenterConfig, deps: CenterDeps): Prom
     },
     openapi: { title: 'JP-Link Center — registration service', version: '1', description: 'Certificate applications and Security Server management requests (mutual TLS).' },
   });
+  // Before the routes, so that its onRoute hook sees them. Health probes are not limited.
+  const limit = { max: config.CENTER_RATE_LIMIT_PER_MINUTE, timeWindow: 60_000, allowList: (request: { url: string }) => /^\/(healthz|readyz)$/.test(request.url) };
+  await registrationApp.register(rateLimit, limit);
   registerHealth(registrationApp, { checks: ready });
   registerRegistrationRoutes(registrationApp, { db, ca, statuses, management });
 
@@ -224,6 +228,7 @@ export async function createCenter(config: CenterConfig, deps: CenterDeps): Prom
       securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', description: 'An admin API key (roles operator-admin, read-only).' } },
     },
   });
+  await adminApp.register(rateLimit, limit);
   registerHealth(adminApp, { checks: ready });
   registerAdminRoutes(adminApp, { db, audit, instance: config.CENTER_INSTANCE, management, publisher, statuses, downloadUrl: urls.globalConf });
 

@@ -40,6 +40,8 @@ export const centerConfigSchema = z
     CENTER_TSA_POLICY_OID: z.string().regex(/^\d+(\.\d+)+$/).default('1.3.6.1.4.1.57264.1.1'),
     CENTER_CERT_VALIDITY_DAYS: envInt({ min: 1, max: 3650 }).default(730),
     CENTER_BODY_LIMIT_BYTES: envInt({ min: 1024, max: 64 * 1024 * 1024 }).default(256 * 1024),
+    /** Requests per minute and client IP on the registration service and the admin API. */
+    CENTER_RATE_LIMIT_PER_MINUTE: envInt({ min: 1, max: 1_000_000 }).default(600),
     CENTER_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** Seed member classes COM, GOV, ORG at init. */
     CENTER_SEED_MEMBER_CLASSES: envBool().default(true),

@@ -33,9 +33,13 @@ describe('OCSP responder', () => {
       const text = await openssl(['ocsp', '-respin', path, '-resp_text', '-noverify']);
       expect(text.stdout).toMatch(/Responder Error: malformedrequest/i);
     }
-    const viaGet = await http(`${t.urls.public}/ocsp/${encodeURIComponent(Buffer.from('junk').toString('base64'))}`);
-    const path = await files.file('malformed-get.der', viaGet.body);
-    expect((await openssl(['ocsp', '-respin', path, '-resp_text', '-noverify'])).stdout).toMatch(/malformedrequest/i);
+    expectCatalogueError(await http(`${t.urls.public}/ocsp/%E0%A4%A`), 400, 'KIT_BAD_REQUEST');
+    for (const suffix of [encodeURIComponent(Buffer.from('junk').toString('base64')), '..%2F..%2Fetc%2Fpasswd']) {
+      const viaGet = await http(`${t.urls.public}/ocsp/${suffix}`);
+      expect(viaGet.status).toBe(200);
+      const path = await files.file('malformed-get.der', viaGet.body);
+      expect((await openssl(['ocsp', '-respin', path, '-resp_text', '-noverify'])).stdout).toMatch(/malformedrequest/i);
+    }
   });
 
   it('refuses oversized requests', async () => {
@@ -110,6 +114,21 @@ describe('admin API', () => {
     expect(Object.keys(registrationDoc.paths)).toContain('/v1/management-requests');
     const publicDoc = (await http(`${t.urls.public}/openapi.json`)).json();
     expect(Object.keys(publicDoc.paths)).toContain('/tsa');
+  });
+});
+
+describe('rate limiting', () => {
+  it('answers 429 KIT_RATE_LIMITED once a client exceeds the per-minute limit, and still serves health probes', async () => {
+    const limited = await startTestCenter({ CENTER_RATE_LIMIT_PER_MINUTE: '5' });
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 7; i++) statuses.push((await http(`${limited.urls.admin}/api/v1/members`)).status);
+      expect(statuses.slice(0, 5)).toEqual([401, 401, 401, 401, 401]);
+      expectCatalogueError(await http(`${limited.urls.admin}/api/v1/members`), 429, 'KIT_RATE_LIMITED');
+      expect((await http(`${limited.urls.admin}/readyz`)).status).toBe(200);
+    } finally {
+      await limited.stop();
+    }
   });
 });
 

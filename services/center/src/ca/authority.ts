@@ -9,11 +9,13 @@ import {
   importPrivateKey,
   issueCertificate,
   parseCertificate,
+  PkiError,
   type CertificateProfile,
   type KeyAlgorithm,
   type NameInput,
   type ParsedCertificate,
 } from '@jplink/pki';
+import { ConfigError } from '@jplink/kit';
 import type { CenterDb } from '../db/database.ts';
 import { findCaKeys, insertCaKey, type CaKeyRole } from '../db/ca-keys.ts';
 import { insertCertificate } from '../db/certificates.ts';
@@ -65,11 +67,16 @@ export async function loadOrCreateCa(db: CenterDb, options: InitOptions): Promis
   const existing = new Map((await findCaKeys(db)).map((row) => [row.role as CaKeyRole, row]));
   const keys: Partial<CaKeys> = {};
   for (const [role, row] of existing) {
-    keys[role] = {
-      certificate: row.certificate,
-      parsed: parseCertificate(row.certificate),
-      privateKey: importPrivateKey(row.private_key, options.passphrase),
-    };
+    let privateKey: KeyObject;
+    try {
+      privateKey = importPrivateKey(row.private_key, options.passphrase);
+    } catch (cause) {
+      if (cause instanceof PkiError && cause.code === 'PKI_KEY_DECRYPT_FAILED') {
+        throw new ConfigError([{ variable: 'CENTER_KEY_PASSPHRASE_FILE', message: `the passphrase does not decrypt the stored ${role} key (wrong passphrase file?)` }]);
+      }
+      throw cause;
+    }
+    keys[role] = { certificate: row.certificate, parsed: parseCertificate(row.certificate), privateKey };
   }
   const created = !keys.root;
   const now = Date.now();

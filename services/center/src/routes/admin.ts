@@ -61,7 +61,8 @@ const security = [{ bearerAuth: [] }];
 export function registerAdminRoutes(app: App, deps: AdminRouteDeps) {
   const { db, audit, instance } = deps;
 
-  app.addHook('onRequest', async (request) => {
+  // preValidation: after the per-route rate limit (onRequest), before any body is validated.
+  app.addHook('preValidation', async (request) => {
     if (!request.url.startsWith('/api/')) return;
     request.principal = await authenticate(db, audit, request);
     if (request.method !== 'GET' && request.method !== 'HEAD') requireRole(request.principal, 'operator-admin');

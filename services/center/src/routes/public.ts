@@ -94,7 +94,12 @@ export function registerPublicRoutes(app: App, deps: PublicRouteDeps) {
     '/ocsp/*',
     { schema: { summary: 'OCSP (RFC 6960) over GET: the DER request base64-encoded in the path' } },
     async (request, reply) => {
-      const encoded = decodeURIComponent((request.params as { '*': string })['*'] ?? '');
+      let encoded: string;
+      try {
+        encoded = decodeURIComponent((request.params as { '*': string })['*'] ?? '');
+      } catch {
+        return sendOcsp(Buffer.alloc(0), reply); // malformed percent-encoding: malformedRequest
+      }
       if (encoded.length > 4 * OCSP_MAX_BYTES || !/^[A-Za-z0-9+/=_-]*$/.test(encoded)) return sendOcsp(Buffer.alloc(0), reply);
       return sendOcsp(Buffer.from(encoded.replace(/-/g, '+').replace(/_/g, '/'), 'base64'), reply);
     },
