@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { derToPem } from '@jplink/pki';
 import { testDatabaseKind } from '@jplink/db/testing';
 import { http, openssl, tempDir } from '@jplink/testing';
-import { startTestCenter, type TestCenter } from './helpers/center.ts';
+import { startTestCenter, type TestCenter } from '../src/testing.ts';
 
 let t: TestCenter;
 let files: Awaited<ReturnType<typeof tempDir>>;

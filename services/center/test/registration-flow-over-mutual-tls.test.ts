@@ -5,7 +5,7 @@ import { createCsr, derToPem, generateKeyPair, sign } from '@jplink/pki';
 import { downloadGlobalConf, parseAnchor } from '@jplink/globalconf';
 import { readFile } from 'node:fs/promises';
 import { http } from '@jplink/testing';
-import { startTestCenter, type TestCenter } from './helpers/center.ts';
+import { startTestCenter, type TestCenter } from '../src/testing.ts';
 import { authCertRegProofText } from '../src/registration/management.ts';
 
 let t: TestCenter;

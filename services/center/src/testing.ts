@@ -1,13 +1,14 @@
-// Starts a real Center for a test: its own database schema, real listeners on 127.0.0.1.
+// Starts a real Center for tests (of this and other services): its own database schema, real
+// listeners on 127.0.0.1 ports, development mode. Exported as `@jplink/center/testing`.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTestDatabase } from '@jplink/db/testing';
 import { createLogger, listen } from '@jplink/kit';
 import { freePort } from '@jplink/testing';
-import { centerConfigSchema, type CenterConfig } from '../../src/config.ts';
-import { createCenter, type Center } from '../../src/center.ts';
-import type { CenterTables } from '../../src/db/schema.ts';
+import { centerConfigSchema, type CenterConfig } from './config.ts';
+import { createCenter, type Center } from './center.ts';
+import type { CenterTables } from './db/schema.ts';
 
 export interface TestCenter {
   center: Center;
