@@ -81,3 +81,4 @@ export {
 } from './shutdown.ts';
 export { assertErrorsDocumented, parseErrorsDoc, type DocumentedCode } from './openapi.ts';
 export { auditEvent, type AuditActor, type AuditEvent, type AuditSink } from './audit.ts';
+export { bearerToken, generateApiKey, hashApiKey } from './api-keys.ts';
