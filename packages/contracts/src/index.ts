@@ -2,3 +2,4 @@ export * from './identifiers.ts';
 export * from './global-configuration.ts';
 export * from './devnet-manifest.ts';
 export * from './center-api.ts';
+export * from './security-server-api.ts';

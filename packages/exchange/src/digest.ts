@@ -1,0 +1,50 @@
+// Message digest of jpx/1 — the leaf value of the batch hash tree:
+// SHA-256( "jpx/1 message\n" ‖ kind ‖ "\n" ‖ SHA-256(header frame payload) ‖ SHA-256(body) )
+import { createHash, type Hash } from 'node:crypto';
+import { MESSAGE_DIGEST_PREFIX } from './constants.ts';
+import { ExchangeError } from './errors.ts';
+import type { MessageKind } from './headers.ts';
+
+export interface Digester {
+  /** Adds body bytes (in order, as they arrive). */
+  update(chunk: Uint8Array): void;
+  /** The message digest (32 bytes). Later calls return the same value; update() after it throws. */
+  digest(): Buffer;
+}
+
+const PREFIXES: Record<MessageKind, Buffer> = {
+  request: Buffer.from(`${MESSAGE_DIGEST_PREFIX}request\n`, 'utf8'),
+  response: Buffer.from(`${MESSAGE_DIGEST_PREFIX}response\n`, 'utf8'),
+};
+
+function prefixOf(kind: MessageKind): Buffer {
+  const prefix = kind === 'request' || kind === 'response' ? PREFIXES[kind] : undefined;
+  if (!prefix) throw new ExchangeError('JPX_INVALID_ARGUMENT', `kind must be "request" or "response", got ${String(kind)}`);
+  return prefix;
+}
+
+/** Incremental message digest: the header is hashed now, the body as it streams. */
+export function createDigester(kind: MessageKind, headerBytes: Uint8Array): Digester {
+  const prefix = prefixOf(kind);
+  const headerHash = createHash('sha256').update(headerBytes).digest();
+  const body: Hash = createHash('sha256');
+  let result: Buffer | undefined;
+  return {
+    update(chunk) {
+      if (result) throw new ExchangeError('JPX_INVALID_ARGUMENT', 'digester already finished');
+      body.update(chunk);
+    },
+    digest() {
+      result ??= createHash('sha256').update(prefix).update(headerHash).update(body.digest()).digest();
+      return result;
+    },
+  };
+}
+
+/** The message digest of a complete message; `body` may be given in parts. */
+export function messageDigest(kind: MessageKind, headerBytes: Uint8Array, body: Uint8Array | readonly Uint8Array[]): Buffer {
+  const digester = createDigester(kind, headerBytes);
+  if (body instanceof Uint8Array) digester.update(body);
+  else for (const part of body) digester.update(part);
+  return digester.digest();
+}

@@ -1,0 +1,155 @@
+// Frame layer of jpx/1: `type (1 byte) | length (uint32 BE) | payload`.
+import { MAX_FRAME_BYTES } from './constants.ts';
+import { ExchangeError } from './errors.ts';
+
+export const FRAME = { HEADER: 1, BODY: 2, SIGNATURE: 3, ERROR: 4 } as const;
+
+export type FrameType = (typeof FRAME)[keyof typeof FRAME];
+
+export interface Frame {
+  type: FrameType;
+  payload: Buffer;
+}
+
+export interface FrameLimits {
+  /** Largest total of BODY payloads accepted; more is JPX_BODY_TOO_LARGE. */
+  maxBodyBytes: number;
+  /** Largest payload of one frame, at most (and by default) 65536; more is JPX_MALFORMED. */
+  maxFrameBytes?: number;
+}
+
+const FRAME_PREFIX_BYTES = 5;
+
+export function isFrameType(value: number): value is FrameType {
+  return value >= FRAME.HEADER && value <= FRAME.ERROR;
+}
+
+export function frameTypeName(type: number): string {
+  switch (type) {
+    case FRAME.HEADER: return 'HEADER';
+    case FRAME.BODY: return 'BODY';
+    case FRAME.SIGNATURE: return 'SIGNATURE';
+    case FRAME.ERROR: return 'ERROR';
+    default: return `0x${type.toString(16).padStart(2, '0')}`;
+  }
+}
+
+/** One frame as bytes. BODY payloads must be 1..65536 bytes, the others 0..65536. */
+export function encodeFrame(type: FrameType, payload: Uint8Array): Buffer {
+  if (!isFrameType(type)) throw new ExchangeError('JPX_INVALID_ARGUMENT', `unknown frame type ${String(type)}`);
+  if (!(payload instanceof Uint8Array)) throw new ExchangeError('JPX_INVALID_ARGUMENT', 'frame payload must be bytes');
+  if (payload.length > MAX_FRAME_BYTES) throw new ExchangeError('JPX_INVALID_ARGUMENT', `frame payload of ${payload.length} bytes exceeds ${MAX_FRAME_BYTES}`);
+  if (type === FRAME.BODY && payload.length === 0) throw new ExchangeError('JPX_INVALID_ARGUMENT', 'BODY frames must not be empty');
+  const frame = Buffer.allocUnsafe(FRAME_PREFIX_BYTES + payload.length);
+  frame[0] = type;
+  frame.writeUInt32BE(payload.length, 1);
+  frame.set(payload, FRAME_PREFIX_BYTES);
+  return frame;
+}
+
+/** BODY frames for a body (split into payloads of at most 65536 bytes; none for an empty body). */
+export function encodeBodyFrames(body: Uint8Array | readonly Uint8Array[]): Buffer[] {
+  const parts = body instanceof Uint8Array ? [body] : body;
+  const frames: Buffer[] = [];
+  for (const part of parts) {
+    for (let offset = 0; offset < part.length; offset += MAX_FRAME_BYTES) {
+      frames.push(encodeFrame(FRAME.BODY, part.subarray(offset, Math.min(part.length, offset + MAX_FRAME_BYTES))));
+    }
+  }
+  return frames;
+}
+
+function checkLimits(limits: FrameLimits): { maxBodyBytes: number; maxFrameBytes: number } {
+  const maxFrameBytes = limits?.maxFrameBytes ?? MAX_FRAME_BYTES;
+  const maxBodyBytes = limits?.maxBodyBytes;
+  if (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes < 0) {
+    throw new ExchangeError('JPX_INVALID_ARGUMENT', 'limits.maxBodyBytes must be a non-negative integer');
+  }
+  if (!Number.isSafeInteger(maxFrameBytes) || maxFrameBytes < 1 || maxFrameBytes > MAX_FRAME_BYTES) {
+    throw new ExchangeError('JPX_INVALID_ARGUMENT', `limits.maxFrameBytes must be 1..${MAX_FRAME_BYTES}`);
+  }
+  return { maxBodyBytes, maxFrameBytes };
+}
+
+function toBuffer(chunk: unknown): Buffer {
+  if (Buffer.isBuffer(chunk)) return chunk;
+  if (chunk instanceof Uint8Array) return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+  throw new ExchangeError('JPX_INVALID_ARGUMENT', 'frame source must yield Buffer or Uint8Array chunks (no string encoding)');
+}
+
+/**
+ * Splits a byte source into frames. Checks each frame on its own: known type, payload length
+ * within `maxFrameBytes`, non-empty BODY, BODY total within `maxBodyBytes` (checked from the
+ * length prefix, before buffering), and that the source does not end inside a frame.
+ * Frame order is checked by readMessage. Throwing ends the iteration of `source` (a Node stream
+ * is destroyed by that).
+ */
+export async function* readFrames(source: AsyncIterable<Buffer | Uint8Array>, limits: FrameLimits): AsyncGenerator<Frame, void, undefined> {
+  const { maxBodyBytes, maxFrameBytes } = checkLimits(limits);
+  const chunks: Buffer[] = [];
+  let buffered = 0;
+  let bodyBytes = 0;
+  // Prefix of the frame being read, once known.
+  let type: FrameType | undefined;
+  let length = -1;
+
+  /** Removes and returns the first n buffered bytes (n <= buffered). */
+  const take = (n: number): Buffer => {
+    const first = chunks[0] as Buffer;
+    if (first.length >= n) {
+      const out = first.subarray(0, n);
+      if (first.length === n) chunks.shift();
+      else chunks[0] = first.subarray(n);
+      buffered -= n;
+      return out;
+    }
+    const out = Buffer.allocUnsafe(n);
+    let filled = 0;
+    while (filled < n) {
+      const head = chunks[0] as Buffer;
+      const used = Math.min(head.length, n - filled);
+      head.copy(out, filled, 0, used);
+      filled += used;
+      if (used === head.length) chunks.shift();
+      else chunks[0] = head.subarray(used);
+    }
+    buffered -= n;
+    return out;
+  };
+
+  for await (const raw of source) {
+    const chunk = toBuffer(raw);
+    if (chunk.length === 0) continue;
+    chunks.push(chunk);
+    buffered += chunk.length;
+    for (;;) {
+      if (type === undefined) {
+        if (buffered === 0) break;
+        const t = (chunks[0] as Buffer)[0] as number;
+        if (!isFrameType(t)) throw new ExchangeError('JPX_MALFORMED', `unknown frame type ${frameTypeName(t)}`);
+        type = t;
+      }
+      if (length < 0) {
+        if (buffered < FRAME_PREFIX_BYTES) break;
+        length = take(FRAME_PREFIX_BYTES).readUInt32BE(1);
+        if (length > maxFrameBytes) {
+          throw new ExchangeError('JPX_MALFORMED', `${frameTypeName(type)} frame of ${length} bytes exceeds the frame limit of ${maxFrameBytes}`);
+        }
+        if (type === FRAME.BODY) {
+          if (length === 0) throw new ExchangeError('JPX_MALFORMED', 'empty BODY frame');
+          bodyBytes += length;
+          if (bodyBytes > maxBodyBytes) throw new ExchangeError('JPX_BODY_TOO_LARGE', `message body exceeds ${maxBodyBytes} bytes`);
+        }
+      }
+      if (buffered < length) break;
+      const payload = length === 0 ? Buffer.alloc(0) : take(length);
+      const frame: Frame = { type, payload };
+      type = undefined;
+      length = -1;
+      yield frame;
+    }
+  }
+  if (type !== undefined) {
+    throw new ExchangeError('JPX_TRUNCATED', length < 0 ? 'stream ended inside a frame prefix' : 'stream ended inside a frame payload');
+  }
+}

@@ -1,0 +1,34 @@
+// Audit events of the Security Server: every change to its configuration and enrolment.
+// Documented in docs/audit-events.md (## Security Server), checked by a test.
+import type { SecurityServerDb } from './db/database.ts';
+
+export const SECURITY_SERVER_AUDIT_ACTIONS = [
+  'client.saved',
+  'service.saved',
+  'service.deleted',
+  'access-right.granted',
+  'access-right.revoked',
+  'local-group.saved',
+  'enrolment.completed',
+  'enrolment.failed',
+  'admin.authentication-failed',
+] as const;
+
+export type SecurityServerAuditAction = (typeof SECURITY_SERVER_AUDIT_ACTIONS)[number];
+
+export type SsAuditor = (event: { actor: string; action: SecurityServerAuditAction; target?: string; outcome?: 'success' | 'failure'; details?: Record<string, unknown> }) => Promise<void>;
+
+export function createSsAuditor(db: SecurityServerDb): SsAuditor {
+  return async (event) => {
+    await db
+      .insertInto('audit_events')
+      .values({
+        actor: event.actor,
+        action: event.action,
+        target: event.target ?? null,
+        outcome: event.outcome ?? 'success',
+        details: JSON.stringify(event.details ?? {}),
+      })
+      .execute();
+  };
+}

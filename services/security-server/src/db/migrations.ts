@@ -1,0 +1,125 @@
+// Security Server migrations. Date-prefixed and frozen once merged: add a new one, never edit an old one.
+import { sql, type Kysely, type Migration } from 'kysely';
+
+export const securityServerMigrations: Record<string, Migration> = {
+  '202611251300-initial': {
+    async up(db: Kysely<any>) {
+      // Keys and certificates of this server: one auth key, one sign key per member it hosts.
+      await db.schema
+        .createTable('keys')
+        .addColumn('id', 'text', (c) => c.primaryKey()) // 'auth' or 'sign:<class>/<code>'
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('member_class', 'text', (c) => c.notNull())
+        .addColumn('member_code', 'text', (c) => c.notNull())
+        .addColumn('private_key', 'text', (c) => c.notNull()) // encrypted PKCS#8 PEM
+        .addColumn('certificate', 'bytea')
+        .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .execute();
+
+      // Local subsystems (clients of this server) and how their information systems connect.
+      await db.schema
+        .createTable('clients')
+        .addColumn('subsystem', 'text', (c) => c.primaryKey()) // inst/class/code/sub
+        .addColumn('connection_type', 'text', (c) => c.notNull().defaultTo('http')) // http | https | https-cert
+        .addColumn('log_bodies', 'boolean', (c) => c.notNull().defaultTo(true))
+        .addColumn('status', 'text', (c) => c.notNull().defaultTo('saved')) // saved | registration-requested | registered
+        .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .execute();
+      await db.schema
+        .createTable('client_is_certificates')
+        .addColumn('subsystem', 'text', (c) => c.notNull().references('clients.subsystem').onDelete('cascade'))
+        .addColumn('sha256', 'text', (c) => c.notNull())
+        .addColumn('certificate', 'bytea', (c) => c.notNull())
+        .addPrimaryKeyConstraint('client_is_certificates_pk', ['subsystem', 'sha256'])
+        .execute();
+
+      // Services a local subsystem provides.
+      await db.schema
+        .createTable('services')
+        .addColumn('subsystem', 'text', (c) => c.notNull().references('clients.subsystem').onDelete('cascade'))
+        .addColumn('service_code', 'text', (c) => c.notNull())
+        .addColumn('url', 'text', (c) => c.notNull())
+        .addColumn('timeout_seconds', 'integer', (c) => c.notNull())
+        .addColumn('tls_verify', 'boolean', (c) => c.notNull().defaultTo(true))
+        .addColumn('openapi', 'jsonb')
+        .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .addPrimaryKeyConstraint('services_pk', ['subsystem', 'service_code'])
+        .execute();
+      await db.schema
+        .createTable('service_endpoints')
+        .addColumn('subsystem', 'text', (c) => c.notNull())
+        .addColumn('service_code', 'text', (c) => c.notNull())
+        .addColumn('method', 'text', (c) => c.notNull())
+        .addColumn('path', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('service_endpoints_pk', ['subsystem', 'service_code', 'method', 'path'])
+        .addForeignKeyConstraint('service_endpoints_service_fk', ['subsystem', 'service_code'], 'services', ['subsystem', 'service_code'], (fk) => fk.onDelete('cascade'))
+        .execute();
+
+      // Local groups of client subsystems, and access rights (deny by default).
+      await db.schema
+        .createTable('local_groups')
+        .addColumn('code', 'text', (c) => c.primaryKey())
+        .addColumn('description', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('local_group_members')
+        .addColumn('group_code', 'text', (c) => c.notNull().references('local_groups.code').onDelete('cascade'))
+        .addColumn('subsystem', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('local_group_members_pk', ['group_code', 'subsystem'])
+        .execute();
+      await db.schema
+        .createTable('access_rights')
+        .addColumn('id', 'bigserial', (c) => c.primaryKey())
+        .addColumn('subsystem', 'text', (c) => c.notNull()) // the provider subsystem
+        .addColumn('service_code', 'text', (c) => c.notNull())
+        .addColumn('endpoint_method', 'text')
+        .addColumn('endpoint_path', 'text')
+        .addColumn('subject_kind', 'text', (c) => c.notNull()) // subsystem | local-group
+        .addColumn('subject', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .addForeignKeyConstraint('access_rights_service_fk', ['subsystem', 'service_code'], 'services', ['subsystem', 'service_code'], (fk) => fk.onDelete('cascade'))
+        .execute();
+      await db.schema
+        .createIndex('access_rights_unique')
+        .on('access_rights')
+        .expression(sql`subsystem, service_code, coalesce(endpoint_method, ''), coalesce(endpoint_path, ''), subject_kind, subject`)
+        .unique()
+        .execute();
+
+      // Message log: one record per request and per response on each side, hash-chained in
+      // insertion order (`id`). Timestamping and archiving (a later migration) add their columns.
+      await db.schema
+        .createTable('message_log')
+        .addColumn('id', 'bigserial', (c) => c.primaryKey())
+        .addColumn('logged_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .addColumn('side', 'text', (c) => c.notNull()) // client | server
+        .addColumn('kind', 'text', (c) => c.notNull()) // request | response
+        .addColumn('message_id', 'uuid', (c) => c.notNull()) // X-Road-Request-Id
+        .addColumn('x_road_id', 'text', (c) => c.notNull())
+        .addColumn('client', 'text', (c) => c.notNull())
+        .addColumn('service', 'text', (c) => c.notNull())
+        .addColumn('peer_server', 'text', (c) => c.notNull())
+        .addColumn('header', 'bytea', (c) => c.notNull()) // exchange header frame, as signed
+        .addColumn('body', 'bytea') // null when body logging is off or the body is over the limit
+        .addColumn('body_sha256', 'bytea', (c) => c.notNull())
+        .addColumn('body_length', 'bigint', (c) => c.notNull())
+        .addColumn('digest', 'bytea', (c) => c.notNull()) // message digest (hash-tree leaf)
+        .addColumn('signature', 'bytea', (c) => c.notNull()) // signature envelope JSON
+        .addColumn('prev_hash', 'bytea', (c) => c.notNull())
+        .addColumn('record_hash', 'bytea', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('message_log_message_idx').on('message_log').columns(['message_id', 'side', 'kind']).unique().execute();
+
+      await db.schema
+        .createTable('audit_events')
+        .addColumn('id', 'bigserial', (c) => c.primaryKey())
+        .addColumn('at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .addColumn('actor', 'text', (c) => c.notNull())
+        .addColumn('action', 'text', (c) => c.notNull())
+        .addColumn('target', 'text')
+        .addColumn('outcome', 'text', (c) => c.notNull())
+        .addColumn('details', 'jsonb', (c) => c.notNull())
+        .execute();
+    },
+  },
+};

@@ -1,0 +1,78 @@
+// Row types of the Security Server's tables (schema `security_server` by default). Only db/ code imports these.
+import type { ColumnType, Generated } from 'kysely';
+
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+type Json<T> = ColumnType<T, string, string>;
+
+export interface SecurityServerTables {
+  keys: {
+    id: string;
+    kind: 'auth' | 'sign';
+    member_class: string;
+    member_code: string;
+    private_key: string;
+    certificate: Buffer | null;
+    created_at: Timestamp;
+  };
+  clients: {
+    subsystem: string;
+    connection_type: ColumnType<ConnectionType, ConnectionType | undefined, ConnectionType>;
+    log_bodies: ColumnType<boolean, boolean | undefined, boolean>;
+    status: ColumnType<ClientStatus, ClientStatus | undefined, ClientStatus>;
+    created_at: Timestamp;
+  };
+  client_is_certificates: { subsystem: string; sha256: string; certificate: Buffer };
+  services: {
+    subsystem: string;
+    service_code: string;
+    url: string;
+    timeout_seconds: number;
+    tls_verify: ColumnType<boolean, boolean | undefined, boolean>;
+    openapi: Json<Record<string, unknown>> | null;
+    created_at: Timestamp;
+  };
+  service_endpoints: { subsystem: string; service_code: string; method: string; path: string };
+  local_groups: { code: string; description: string };
+  local_group_members: { group_code: string; subsystem: string };
+  access_rights: {
+    id: Generated<string>;
+    subsystem: string;
+    service_code: string;
+    endpoint_method: string | null;
+    endpoint_path: string | null;
+    subject_kind: 'subsystem' | 'local-group';
+    subject: string;
+    created_at: Timestamp;
+  };
+  message_log: {
+    id: Generated<string>;
+    logged_at: Timestamp;
+    side: 'client' | 'server';
+    kind: 'request' | 'response';
+    message_id: string;
+    x_road_id: string;
+    client: string;
+    service: string;
+    peer_server: string;
+    header: Buffer;
+    body: Buffer | null;
+    body_sha256: Buffer;
+    body_length: ColumnType<string, number | string, number | string>;
+    digest: Buffer;
+    signature: Buffer;
+    prev_hash: Buffer;
+    record_hash: Buffer;
+  };
+  audit_events: {
+    id: Generated<string>;
+    at: Timestamp;
+    actor: string;
+    action: string;
+    target: string | null;
+    outcome: 'success' | 'failure';
+    details: Json<Record<string, unknown>>;
+  };
+}
+
+export type ConnectionType = 'http' | 'https' | 'https-cert';
+export type ClientStatus = 'saved' | 'registration-requested' | 'registered';

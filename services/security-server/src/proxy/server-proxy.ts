@@ -1,0 +1,155 @@
+// The provider side of the exchange (port 5500): verifies the calling Security Server, the signed
+// request, replay, the service and the access right; calls the backend; signs and logs the
+// response. Refusals before a response exists are HTTP 4xx/5xx with `{type, message, detail}`;
+// see docs/protocols/exchange.md.
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { TLSSocket } from 'node:tls';
+import { formatSubsystemId, parseServiceId, parseSubsystemId } from '@jplink/contracts';
+import {
+  AUTH_OCSP_HEADER,
+  EXCHANGE_CONTENT_TYPE,
+  EXCHANGE_PATH,
+  ExchangeError,
+  parseRequestHeader,
+  readMessage,
+  verifyEnvelope,
+  writeMessage,
+  type RequestHeader,
+  type ResponseHeader,
+} from '@jplink/exchange';
+import { XRoadError, xroadErrorStatus } from '../errors.ts';
+import { parsePrRestTarget } from '../rest/parse-target.ts';
+import { computeRequestHash, requestHashHeaders } from '../rest/request-hash.ts';
+import { filterBackendResponseHeaders } from '../rest/response-headers.ts';
+import { prRestUrl } from '../rest/pr-rest-url.ts';
+import type { ProxyContext } from './context.ts';
+import { logRecord } from './log-record.ts';
+import { answerMetaservice, isMetaservice } from './metaservices.ts';
+
+function decodeOcsp(value: string | string[] | undefined): Buffer | undefined {
+  if (typeof value !== 'string' || value.length > 16_384 || !/^[A-Za-z0-9+/]+={0,2}$/.test(value)) return undefined;
+  return Buffer.from(value, 'base64');
+}
+
+export function createExchangeHandler(ctx: ProxyContext) {
+  return async function handleExchange(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const detail = randomUUID();
+    try {
+      if (req.method !== 'POST' || req.url !== EXCHANGE_PATH) throw new XRoadError('server.serverproxy.invalid_message', `only POST ${EXCHANGE_PATH} is served here`);
+      const view = ctx.conf.current('server');
+
+      // 1. Who is calling: the TLS client certificate must be a registered auth certificate with fresh OCSP.
+      const peerCert = (req.socket as TLSSocket).getPeerCertificate(false);
+      if (!peerCert?.raw) throw new XRoadError('server.serverproxy.ssl_authentication_failed', 'no TLS client certificate');
+      const peer = await ctx.verifier.verifyAuthCertificate('server', peerCert.raw, decodeOcsp(req.headers[AUTH_OCSP_HEADER]));
+
+      // 2. The message itself.
+      let message;
+      try {
+        message = await readMessage(req, { maxBodyBytes: ctx.limits.maxBodyBytes, expectKind: 'request' });
+      } catch (cause) {
+        if (cause instanceof ExchangeError && cause.code === 'JPX_BODY_TOO_LARGE') throw new XRoadError('server.serverproxy.body_too_large', undefined, { cause });
+        throw new XRoadError('server.serverproxy.invalid_message', 'the message stream is malformed', { cause });
+      }
+      if (!message.signature) throw new XRoadError('server.serverproxy.invalid_message', 'the message has no signature');
+      let header: RequestHeader;
+      try {
+        header = parseRequestHeader(message.header);
+      } catch (cause) {
+        throw new XRoadError('server.serverproxy.invalid_message', 'the message header is invalid', { cause });
+      }
+      if (header.bodyLength !== message.body.length) throw new XRoadError('server.serverproxy.invalid_message', 'the body length differs from the header');
+
+      // 3. Addressed to us, from the server that hosts the client.
+      if (header.targetServer !== ctx.serverIdText) throw new XRoadError('server.serverproxy.wrong_target', 'the message is addressed to another Security Server');
+      if (header.senderServer !== peer.server.id) throw new XRoadError('server.serverproxy.ssl_authentication_failed', 'the message’s sender is not the Security Server on this connection');
+      const service = parseServiceId(header.service);
+      const provider = formatSubsystemId(service);
+      if (!view.isClientOf(ctx.serverIdText, provider)) throw new XRoadError('server.serverproxy.wrong_target', `${provider} is not hosted on this Security Server`);
+      if (!view.isClientOf(header.senderServer, header.client)) {
+        throw new XRoadError('server.serverproxy.ssl_authentication_failed', `${header.client} is not a registered client of the sending Security Server`);
+      }
+
+      // 4. Fresh and signed by the client member.
+      ctx.replay.check(header.messageId, header.createdAt);
+      let signer;
+      try {
+        signer = verifyEnvelope({ digest: message.digest, envelope: message.signature }).signer;
+      } catch (cause) {
+        throw new XRoadError('server.serverproxy.invalid_signature', undefined, { cause });
+      }
+      const client = parseSubsystemId(header.client);
+      await ctx.verifier.verifySignerCertificate('server', signer.der, Buffer.from(message.signature.signerOcsp, 'base64'), client);
+
+      // 5. Service and access right.
+      const target = parsePrRestTarget(prRestUrl(service, header.path, header.query));
+      const logBody = ctx.limits.logBodies && (ctx.serverConf.client(provider)?.logBodies ?? true);
+      const requestLogged = ctx.log.append(
+        logRecord({ side: 'server', kind: 'request', messageId: header.messageId, xRoadId: header.xRoadId, client: header.client, service: header.service, peerServer: header.senderServer, headerBytes: message.headerBytes, body: message.body, logBody, digest: message.digest, envelope: message.signature }),
+      );
+      requestLogged.catch(() => undefined);
+      const hashHeaders = requestHashHeaders(header.headers, { requestId: header.messageId, xRoadId: header.xRoadId });
+      const requestHash = computeRequestHash({ method: header.method, url: prRestUrl(service, header.path, header.query), headers: hashHeaders, body: message.body });
+
+      let answer: { status: number; headers: Array<[string, string]>; body: Buffer };
+      if (isMetaservice(service.serviceCode) && !ctx.serverConf.service(provider, service.serviceCode)) {
+        answer = answerMetaservice(ctx, { provider, serviceCode: service.serviceCode, client, method: header.method, query: header.query });
+      } else {
+        const local = ctx.serverConf.service(provider, service.serviceCode);
+        if (!local) throw new XRoadError('server.serverproxy.unknown_service', `${header.service} is not a service of ${provider}`);
+        const decision = ctx.serverConf.grantsOf(provider)?.decide({ client, service, method: header.method, normalizedPath: target.normalizedPath });
+        if (!decision?.allowed) throw new XRoadError('server.serverproxy.access_denied', `${header.client} may not call ${header.method} ${target.normalizedPath} of ${header.service}`);
+        const url = new URL(local.url.replace(/\/+$/, '') + header.path + (header.query ? `?${header.query}` : ''));
+        const backend = await ctx.backend.call({
+          url,
+          method: header.method,
+          headers: hashHeaders,
+          body: message.body,
+          timeoutMs: local.timeoutSeconds * 1000,
+          tlsVerify: local.tlsVerify,
+          maxBodyBytes: ctx.limits.maxBodyBytes,
+        });
+        answer = { status: backend.status, headers: filterBackendResponseHeaders(backend.headers), body: backend.body };
+      }
+      await requestLogged;
+
+      // 6. Sign, log and send the response.
+      const responseHeader: Omit<ResponseHeader, 'bodyLength'> = {
+        protocol: 'jpx/1',
+        kind: 'response',
+        messageId: header.messageId,
+        requestDigest: message.digest.toString('base64'),
+        createdAt: new Date().toISOString(),
+        senderServer: ctx.serverIdText,
+        status: answer.status,
+        headers: answer.headers,
+        requestHash,
+      };
+      const written = await writeMessage({
+        header: responseHeader,
+        body: answer.body,
+        sign: (digest) => ctx.signers.sign(service.memberClass, service.memberCode, digest, 'server'),
+      });
+      await ctx.log.append(
+        logRecord({ side: 'server', kind: 'response', messageId: header.messageId, xRoadId: header.xRoadId, client: header.client, service: header.service, peerServer: header.senderServer, headerBytes: written.headerBytes, body: answer.body, logBody, digest: written.digest, envelope: written.envelope }),
+      );
+      const length = written.frames.reduce((n, f) => n + f.length, 0);
+      res.writeHead(200, { 'content-type': EXCHANGE_CONTENT_TYPE, 'content-length': String(length) });
+      for (const frame of written.frames) res.write(frame);
+      res.end();
+    } catch (error) {
+      const known = error instanceof XRoadError ? error : new XRoadError('server.serverproxy.internal_error', undefined, { cause: error });
+      if (known.type === 'server.serverproxy.internal_error') ctx.logger.error({ err: error, detail }, 'exchange failed');
+      else ctx.logger.info({ type: known.type, detail, cause: (known.cause as Error | undefined)?.message }, 'exchange refused');
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
+      const body = JSON.stringify({ type: known.type, message: known.message, detail });
+      res.writeHead(xroadErrorStatus(known.type), { 'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(body)), 'x-road-error': known.type });
+      res.end(body);
+      if (!req.complete) req.resume();
+    }
+  };
+}
