@@ -29,22 +29,30 @@ export {
   certIdFor,
   certIdMatchesIssuer,
   createOcspRequest,
-  parseOcspRequest,
   type CertId,
   type CertIdHashAlgorithm,
   type ParsedOcspRequest,
 } from './ocsp-request.ts';
+export { parseOcspRequest } from './ocsp-request-parse.ts';
+// Hot path of an OCSP responder: prepare the issuer(s) and the signer once, then per request
+// parseOcspRequest → certIdMatchesIssuer(certId, preparedIssuer) → buildPreparedOcspResponse.
+export { prepareIssuer, type PreparedIssuer } from './ocsp-issuer.ts';
+export {
+  buildPreparedOcspResponse,
+  prepareOcspSigner,
+  type PrepareOcspSignerOptions,
+  type PreparedOcspResponseOptions,
+  type PreparedOcspSigner,
+} from './ocsp-signer.ts';
 export {
   OCSP_RESPONSE_STATUS_CODES,
   REVOCATION_REASON_CODES,
-  buildOcspErrorResponse,
-  buildOcspResponse,
-  type BuildOcspResponseOptions,
   type OcspCertStatus,
   type OcspErrorStatus,
   type OcspSingleResponseInput,
   type RevocationReason,
-} from './ocsp-response.ts';
+} from './ocsp-codes.ts';
+export { buildOcspErrorResponse, buildOcspResponse, type BuildOcspResponseOptions } from './ocsp-response.ts';
 export {
   parseOcspResponse,
   verifyOcspResponse,
@@ -53,14 +61,18 @@ export {
   type ParsedOcspSingleResponse,
   type VerifyOcspResponseOptions,
 } from './ocsp-verify.ts';
-export {
-  createTimeStampRequest,
-  parseTimeStampRequest,
-  type CreateTimeStampRequestOptions,
-  type ParsedTimeStampRequest,
-  type TimeStampHash,
-} from './tsp-request.ts';
+export { createTimeStampRequest, type CreateTimeStampRequestOptions, type ParsedTimeStampRequest, type TimeStampHash } from './tsp-request.ts';
+export { parseTimeStampRequest } from './tsp-request-parse.ts';
 export { buildTimeStampRejection, buildTimeStampResponse, type BuildTimeStampResponseOptions } from './tsp-response.ts';
+// Hot path of a TSA: prepareTimeStampSigner once, then per request
+// parseTimeStampRequest → buildPreparedTimeStampResponse.
+export {
+  buildPreparedTimeStampResponse,
+  prepareTimeStampSigner,
+  type PrepareTimeStampSignerOptions,
+  type PreparedTimeStampResponseOptions,
+  type PreparedTimeStampSigner,
+} from './tsp-signer.ts';
 export {
   TIME_STAMP_FAILURE_BITS,
   extractTimeStampToken,

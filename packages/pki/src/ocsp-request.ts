@@ -3,7 +3,8 @@ import * as asn1js from 'asn1js';
 import { pkijs } from './engine.ts';
 import { PkiError } from './errors.ts';
 import { certificateFields } from './cert-fields.ts';
-import { bigintToInteger, bytesEqual, digest, encode, integerToBigint, parseAsn1, toArrayBuffer, toBuffer, toDer } from './der.ts';
+import { bigintToInteger, bytesEqual, digest, encode, integerToBigint, toArrayBuffer, toBuffer, toDer } from './der.ts';
+import { isPreparedIssuer, preparedIssuerOf, type PreparedIssuer } from './ocsp-issuer.ts';
 import { OID } from './oids.ts';
 
 export type CertIdHashAlgorithm = 'sha1' | 'sha256';
@@ -46,13 +47,13 @@ export function certIdFor(params: { issuer: Uint8Array | string; certificate?: U
 /**
  * True when the CertID's issuerNameHash/issuerKeyHash were computed over this
  * issuer: the DER subject name and the subjectPublicKey BIT STRING value.
+ * Pass a `prepareIssuer` result to avoid parsing the certificate per call.
  */
-export function certIdMatchesIssuer(certId: CertId, issuerCertDer: Uint8Array | string): boolean {
-  const issuer = certificateFields(issuerCertDer);
-  return (
-    digest(certId.hashAlgorithm, issuer.subject).equals(certId.issuerNameHash) &&
-    digest(certId.hashAlgorithm, issuer.subjectPublicKey).equals(certId.issuerKeyHash)
-  );
+export function certIdMatchesIssuer(certId: CertId, issuer: Uint8Array | string | PreparedIssuer): boolean {
+  const prepared = isPreparedIssuer(issuer) ? issuer : preparedIssuerOf(issuer);
+  const alg = certId.hashAlgorithm;
+  if (alg !== 'sha1' && alg !== 'sha256') return false;
+  return prepared.nameHash[alg].equals(certId.issuerNameHash) && prepared.keyHash[alg].equals(certId.issuerKeyHash);
 }
 
 export function certIdEquals(a: CertId, b: CertId): boolean {
@@ -111,28 +112,4 @@ export async function createOcspRequest(opts: {
   const req = new pkijs.OCSPRequest({ tbsRequest: tbs });
   const der = encode(req.toSchema(true));
   return nonce ? { der, nonce, certId } : { der, certId };
-}
-
-/**
- * Parses an OCSPRequest. Any structural error, or a CertID with an
- * unsupported hash (not SHA-1/SHA-256), throws PKI_OCSP_MALFORMED_REQUEST.
- * The optional requestor signature is ignored.
- */
-export function parseOcspRequest(der: Uint8Array): ParsedOcspRequest {
-  const schema = parseAsn1(der, 'PKI_OCSP_MALFORMED_REQUEST', 'OCSP request');
-  let req: InstanceType<typeof pkijs.OCSPRequest>;
-  try {
-    req = new pkijs.OCSPRequest({ schema });
-  } catch (cause) {
-    throw new PkiError('PKI_OCSP_MALFORMED_REQUEST', 'OCSP request: not an OCSPRequest', { cause });
-  }
-  const requests: CertId[] = [];
-  for (const r of req.tbsRequest.requestList) {
-    const id = certIdFromPkijs(r.reqCert);
-    if (!id) throw new PkiError('PKI_OCSP_MALFORMED_REQUEST', 'OCSP request: unsupported CertID hash algorithm');
-    requests.push(id);
-  }
-  if (!requests.length) throw new PkiError('PKI_OCSP_MALFORMED_REQUEST', 'OCSP request: empty requestList');
-  const nonce = nonceFromExtensions(req.tbsRequest.requestExtensions);
-  return nonce ? { requests, nonce } : { requests };
 }

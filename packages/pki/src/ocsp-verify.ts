@@ -6,7 +6,7 @@ import { isIssuerCandidate, isSignedBy, verifyCertificateChain } from './chain.t
 import { bytesEqual, digest, encode, parseAsn1, toDer } from './der.ts';
 import { decodeName, type NameInput } from './names.ts';
 import { certIdEquals, certIdFor, certIdFromPkijs, nonceFromExtensions, type CertId } from './ocsp-request.ts';
-import { OCSP_RESPONSE_STATUS_CODES, REVOCATION_REASON_CODES, type OcspErrorStatus, type RevocationReason } from './ocsp-response.ts';
+import { OCSP_RESPONSE_STATUS_CODES, REVOCATION_REASON_CODES, type OcspErrorStatus, type RevocationReason } from './ocsp-codes.ts';
 import { OID } from './oids.ts';
 import { parseCertificate, type ParsedCertificate } from './parse-certificate.ts';
 import { verifySignatureWithOid } from './signature-algorithms.ts';

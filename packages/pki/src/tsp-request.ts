@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import { pkijs } from './engine.ts';
 import { PkiError } from './errors.ts';
-import { bigintToInteger, digest, encode, integerToBigint, parseAsn1, toArrayBuffer, toBuffer } from './der.ts';
+import { bigintToInteger, digest, encode, toArrayBuffer } from './der.ts';
 import { HASH_LENGTH, hashOid } from './oids.ts';
 
 export type TimeStampHash = 'sha256' | 'sha384' | 'sha512';
@@ -64,31 +64,4 @@ export function createTimeStampRequest(opts: CreateTimeStampRequestOptions): { d
   if (opts.certReq !== false) req.certReq = true;
   const der = encode(req.toSchema());
   return nonce !== undefined ? { der, nonce } : { der };
-}
-
-/** Parses a TimeStampReq. Structural errors (and version ≠ 1) throw PKI_TSP_MALFORMED_REQUEST. */
-export function parseTimeStampRequest(der: Uint8Array): ParsedTimeStampRequest {
-  const schema = parseAsn1(der, 'PKI_TSP_MALFORMED_REQUEST', 'TimeStampReq');
-  let req: InstanceType<typeof pkijs.TimeStampReq>;
-  try {
-    req = new pkijs.TimeStampReq({ schema });
-  } catch (cause) {
-    throw new PkiError('PKI_TSP_MALFORMED_REQUEST', 'not a TimeStampReq', { cause });
-  }
-  if (req.version !== 1) throw new PkiError('PKI_TSP_MALFORMED_REQUEST', `unsupported TimeStampReq version ${req.version}`);
-  const algId = req.messageImprint.hashAlgorithm;
-  const params = algId.algorithmParams as asn1js.BaseBlock | undefined;
-  const out: ParsedTimeStampRequest = {
-    hashAlgorithm: algId.algorithmId,
-    messageImprint: Buffer.from(toBuffer(req.messageImprint.hashedMessage.valueBlock.valueHexView)),
-    certReq: req.certReq === true,
-    hashAlgorithmParameters: params instanceof asn1js.Null ? 'null' : 'absent',
-  };
-  if (params && !(params instanceof asn1js.Null) && !(params instanceof asn1js.Any)) {
-    throw new PkiError('PKI_TSP_MALFORMED_REQUEST', 'hash algorithm parameters must be absent or NULL');
-  }
-  if (req.reqPolicy) out.policy = req.reqPolicy;
-  if (req.nonce) out.nonce = integerToBigint(req.nonce);
-  if (req.extensions?.length) out.extensions = req.extensions.map((e) => e.extnID);
-  return out;
 }

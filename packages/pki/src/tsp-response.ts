@@ -2,12 +2,10 @@ import type { KeyObject } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import { pkijs } from './engine.ts';
 import { PkiError } from './errors.ts';
-import { bigintToInteger, bytesEqual, encode, parseAsn1, toArrayBuffer, toDer } from './der.ts';
-import { buildSignedData } from './cms-core.ts';
-import { signingCertificateV2Attribute } from './ess.ts';
-import { HASH_LENGTH, OID, hashNameOf } from './oids.ts';
-import { parseCertificate } from './parse-certificate.ts';
+import { encode, toArrayBuffer } from './der.ts';
+import { createSignerCache } from './signer-cache.ts';
 import type { ParsedTimeStampRequest } from './tsp-request.ts';
+import { buildPreparedTimeStampResponse, checkTimeStampRequest, prepareTimeStampSigner, type PreparedTimeStampSigner } from './tsp-signer.ts';
 import { TIME_STAMP_FAILURE_BITS, type TimeStampFailure } from './tsp-parse.ts';
 
 export interface BuildTimeStampResponseOptions {
@@ -22,15 +20,7 @@ export interface BuildTimeStampResponseOptions {
   accuracySeconds?: number;
 }
 
-function accuracyOf(seconds: number): InstanceType<typeof pkijs.Accuracy> {
-  if (!(seconds > 0) || !Number.isFinite(seconds)) throw new PkiError('PKI_INVALID_ARGUMENT', 'accuracySeconds must be positive');
-  const whole = Math.floor(seconds);
-  const millis = Math.round((seconds - whole) * 1000);
-  const acc = new pkijs.Accuracy();
-  if (whole > 0) acc.seconds = whole;
-  if (millis > 0) acc.millis = millis;
-  return acc;
-}
+const signers = createSignerCache<PreparedTimeStampSigner>();
 
 /**
  * Granted TimeStampResp: TSTInfo v1 (policy, copied messageImprint, serial,
@@ -41,51 +31,18 @@ function accuracyOf(seconds: number): InstanceType<typeof pkijs.Accuracy> {
  * Throws PKI_TSP_UNSUPPORTED_ALGORITHM (hash not SHA-256/384/512 or wrong
  * imprint length), PKI_TSP_UNACCEPTED_POLICY (reqPolicy ≠ policy) and
  * PKI_CERT_USAGE (TSA certificate without sole, critical timeStamping EKU).
+ * For many tokens from the same TSA, prepareTimeStampSigner once and use
+ * buildPreparedTimeStampResponse (this function does so, reusing a prepared
+ * signer while certificate, key, chain, policy and accuracy are the same).
  */
 export async function buildTimeStampResponse(opts: BuildTimeStampResponseOptions): Promise<Uint8Array> {
-  const { request } = opts;
-  const hash = hashNameOf(request.hashAlgorithm);
-  if (!hash || hash === 'sha1') throw new PkiError('PKI_TSP_UNSUPPORTED_ALGORITHM', `unsupported hash algorithm ${request.hashAlgorithm}`);
-  if (request.messageImprint.length !== HASH_LENGTH[hash]) throw new PkiError('PKI_TSP_UNSUPPORTED_ALGORITHM', 'imprint length does not match the hash algorithm');
-  if (request.policy !== undefined && request.policy !== opts.policy) throw new PkiError('PKI_TSP_UNACCEPTED_POLICY', `policy ${request.policy} is not served`);
-  if (opts.serialNumber <= 0n || opts.serialNumber >= 1n << 160n) throw new PkiError('PKI_INVALID_ARGUMENT', 'serialNumber must be positive and at most 160 bits');
-  const tsaDer = toDer(opts.tsa.certificate);
-  const tsaCert = parseCertificate(tsaDer);
-  if (tsaCert.extendedKeyUsage.length !== 1 || tsaCert.extendedKeyUsage[0] !== 'timeStamping' || !tsaCert.extendedKeyUsageCritical) {
-    throw new PkiError('PKI_CERT_USAGE', 'TSA certificate must have timeStamping as its only, critical EKU');
-  }
-
-  const tst = new pkijs.TSTInfo({
-    version: 1,
-    policy: opts.policy,
-    messageImprint: new pkijs.MessageImprint({
-      hashAlgorithm: request.hashAlgorithmParameters === 'absent'
-        ? new pkijs.AlgorithmIdentifier({ algorithmId: request.hashAlgorithm })
-        : new pkijs.AlgorithmIdentifier({ algorithmId: request.hashAlgorithm, algorithmParams: new asn1js.Null() }),
-      hashedMessage: new asn1js.OctetString({ valueHex: toArrayBuffer(request.messageImprint) }),
-    }),
-    serialNumber: bigintToInteger(opts.serialNumber),
-    genTime: opts.genTime,
-  });
-  if (opts.accuracySeconds !== undefined) tst.accuracy = accuracyOf(opts.accuracySeconds);
-  if (request.nonce !== undefined) tst.nonce = bigintToInteger(request.nonce);
-  const tstDer = encode(tst.toSchema());
-
-  const chain = (opts.tsa.chain ?? []).map((c) => toDer(c)).filter((c) => !bytesEqual(c, tsaDer));
-  const token = buildSignedData({
-    eContentType: OID.tstInfo,
-    eContent: tstDer,
-    content: tstDer,
-    signer: { certificate: tsaDer, privateKey: opts.tsa.privateKey },
-    certificates: request.certReq ? [tsaDer, ...chain] : [],
-    signingTime: opts.genTime,
-    extraSignedAttributes: [signingCertificateV2Attribute(tsaDer)],
-  });
-  const resp = new pkijs.TimeStampResp({
-    status: new pkijs.PKIStatusInfo({ status: 0 }),
-    timeStampToken: new pkijs.ContentInfo({ schema: parseAsn1(token, 'PKI_TSP_MALFORMED_RESPONSE', 'token') }),
-  });
-  return encode(resp.toSchema());
+  checkTimeStampRequest(opts.request, opts.policy, opts.serialNumber);
+  const { certificate, privateKey } = opts.tsa;
+  const chain = opts.tsa.chain ?? [];
+  const signer = signers.get(privateKey, [certificate, opts.policy, opts.accuracySeconds, ...chain], () =>
+    prepareTimeStampSigner({ certificate, privateKey, chain, policy: opts.policy, ...(opts.accuracySeconds !== undefined ? { accuracySeconds: opts.accuracySeconds } : {}) }),
+  );
+  return buildPreparedTimeStampResponse(signer, { request: opts.request, serialNumber: opts.serialNumber, genTime: opts.genTime });
 }
 
 /** PKIFailureInfo as a DER named BIT STRING with exactly one bit set (trailing zero bits dropped). */

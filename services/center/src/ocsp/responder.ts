@@ -1,7 +1,15 @@
 // OCSP responder (RFC 6960). Certificates issued by the issuing CA are answered by the delegated
 // responder certificate (EKU OCSPSigning, ocsp-nocheck); the issuing CA's own certificate is
 // answered by the root itself. Unknown issuers and serials get `unknown`.
-import { buildOcspErrorResponse, buildOcspResponse, certIdMatchesIssuer, parseOcspRequest, PkiError } from '@jplink/pki';
+import {
+  buildOcspErrorResponse,
+  buildPreparedOcspResponse,
+  certIdMatchesIssuer,
+  parseOcspRequest,
+  PkiError,
+  prepareIssuer,
+  prepareOcspSigner,
+} from '@jplink/pki';
 import type { CaKeys } from '../ca/authority.ts';
 import type { CertificateStatusStore } from './status-store.ts';
 
@@ -17,6 +25,11 @@ export type OcspOutcome = { der: Uint8Array; kind: 'successful' | 'malformedRequ
 
 export function createOcspResponder(options: OcspResponderOptions) {
   const { ca, statuses } = options;
+  // Parsed, checked and encoded once; per request only the ResponseData is encoded and signed.
+  const rootIssuer = prepareIssuer(ca.root.certificate);
+  const issuingIssuer = prepareIssuer(ca.issuing.certificate);
+  const rootSigner = prepareOcspSigner({ certificate: ca.root.certificate, privateKey: ca.root.privateKey });
+  const delegatedSigner = prepareOcspSigner({ certificate: ca.ocsp.certificate, privateKey: ca.ocsp.privateKey, includeCertificates: [ca.ocsp.certificate] });
   return async function respond(requestDer: Uint8Array): Promise<OcspOutcome> {
     let request;
     try {
@@ -32,22 +45,17 @@ export function createOcspResponder(options: OcspResponderOptions) {
       const thisUpdate = new Date();
       const nextUpdate = new Date(thisUpdate.getTime() + options.validitySeconds * 1000);
       // All CertIDs in one request must be answerable by one signer: the first decides.
-      const byRoot = certIdMatchesIssuer(request.requests[0]!, ca.root.certificate);
+      const byRoot = certIdMatchesIssuer(request.requests[0]!, rootIssuer);
+      const issuer = byRoot ? rootIssuer : issuingIssuer;
       const responses = request.requests.map((certId) => {
-        const issuer = byRoot ? ca.root.certificate : ca.issuing.certificate;
         if (!certIdMatchesIssuer(certId, issuer)) return { certId, status: { type: 'unknown' as const }, thisUpdate, nextUpdate };
         const status = statuses.get(certId.serialNumber.toString(16));
         return { certId, status: status ?? { type: 'unknown' as const }, thisUpdate, nextUpdate };
       });
-      const responder = byRoot
-        ? { certificate: ca.root.certificate, privateKey: ca.root.privateKey }
-        : { certificate: ca.ocsp.certificate, privateKey: ca.ocsp.privateKey };
-      const der = await buildOcspResponse({
-        responder,
+      const der = buildPreparedOcspResponse(byRoot ? rootSigner : delegatedSigner, {
         responses,
         ...(request.nonce ? { nonce: request.nonce } : {}),
         producedAt: thisUpdate,
-        includeCertificates: byRoot ? [] : [ca.ocsp.certificate],
       });
       return { der, kind: 'successful' };
     } catch (error) {

@@ -1,6 +1,6 @@
 // Time-stamping authority (RFC 3161 + RFC 5816). Serial numbers come from blocks reserved in the
 // database (hi/lo), so they are unique across restarts without a database write per token.
-import { buildTimeStampRejection, buildTimeStampResponse, parseTimeStampRequest, PkiError } from '@jplink/pki';
+import { buildPreparedTimeStampResponse, buildTimeStampRejection, parseTimeStampRequest, PkiError, prepareTimeStampSigner } from '@jplink/pki';
 import type { CaKeys } from '../ca/authority.ts';
 
 const BLOCK_BITS = 20n;
@@ -21,6 +21,14 @@ export interface TimestamperOptions {
 export type TsaOutcome = { der: Uint8Array; kind: 'granted' | 'rejected' };
 
 export function createTimestamper(options: TimestamperOptions) {
+  // Certificate checks, key match and the fixed DER of the token are done once, not per request.
+  const signer = prepareTimeStampSigner({
+    certificate: options.ca.tsa.certificate,
+    privateKey: options.ca.tsa.privateKey,
+    chain: [options.ca.issuing.certificate],
+    policy: options.policyOid,
+    accuracySeconds: 1,
+  });
   let block = -1n;
   let next = 0n;
   let reserving: Promise<void> | undefined;
@@ -62,14 +70,7 @@ export function createTimestamper(options: TimestamperOptions) {
       return { der: buildTimeStampRejection('unacceptedPolicy', 'unsupported policy'), kind: 'rejected' };
     }
     try {
-      const der = await buildTimeStampResponse({
-        tsa: { certificate: options.ca.tsa.certificate, privateKey: options.ca.tsa.privateKey, chain: [options.ca.issuing.certificate] },
-        request,
-        serialNumber: await nextSerial(),
-        genTime: new Date(),
-        policy: options.policyOid,
-        accuracySeconds: 1,
-      });
+      const der = buildPreparedTimeStampResponse(signer, { request, serialNumber: await nextSerial(), genTime: new Date() });
       return { der, kind: 'granted' };
     } catch (error) {
       options.onError?.(error);
