@@ -48,3 +48,11 @@ export function messageDigest(kind: MessageKind, headerBytes: Uint8Array, body: 
   else for (const part of body) digester.update(part);
   return digester.digest();
 }
+
+/**
+ * The message digest from the SHA-256 of the header bytes and of the body: what an evidence
+ * checker uses when only the body's digest was kept (body logging off, or bodies over the limit).
+ */
+export function messageDigestFromHashes(kind: MessageKind, headerSha256: Uint8Array, bodySha256: Uint8Array): Buffer {
+  return createHash('sha256').update(prefixOf(kind)).update(headerSha256).update(bodySha256).digest();
+}

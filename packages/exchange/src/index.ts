@@ -42,7 +42,7 @@ export {
   type SignatureAlgorithm,
   type SignatureEnvelope,
 } from './envelope.ts';
-export { createDigester, messageDigest, type Digester } from './digest.ts';
+export { createDigester, messageDigest, messageDigestFromHashes, type Digester } from './digest.ts';
 export { buildHashTree, leafHash, nodeHash, rootFromProof } from './hash-tree.ts';
 export { rootSigningInput } from './root-signature.ts';
 export { createBatchSigner, type BatchSigner, type BatchSignerOptions, type BatchSignerStats } from './batch-signer.ts';

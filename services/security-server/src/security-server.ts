@@ -2,6 +2,7 @@
 // OCSP → verifier → local configuration → message log → proxies. `server.ts` only starts it.
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import { constants as cryptoConstants } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseSecurityServerId, formatSecurityServerId, type SecurityServerId } from '@jplink/contracts';
@@ -11,7 +12,7 @@ import { derToPem, issueCertificate } from '@jplink/pki';
 import type { SecurityServerConfig } from './config.ts';
 import { securityServerMigrations } from './db/migrations.ts';
 import type { SecurityServerTables } from './db/schema.ts';
-import { KeyStore } from './keys/key-store.ts';
+import { KeyStore, type StoredKey } from './keys/key-store.ts';
 import { GlobalConfClient } from './conf/global-conf-client.ts';
 import { OwnOcspManager } from './ocsp/own-ocsp.ts';
 import { createOcspServer, type OcspServer } from './ocsp/ocsp-server.ts';
@@ -35,10 +36,13 @@ export interface SecurityServerDeps {
   logger: Logger;
   /** Passphrase that encrypts this server's private keys at rest. */
   passphrase: string;
+  /** The clock (tests move it; everything time-dependent reads it). */
+  now?: () => Date;
 }
 
 export interface SecurityServer {
   id: SecurityServerId;
+  database: Database<SecurityServerTables>;
   context: ProxyContext;
   adminApp: App;
   files: { adminApiKey: string };
@@ -51,7 +55,7 @@ export interface SecurityServer {
 
 /** A self-signed certificate for the information-system HTTPS interface, created once. */
 async function internalTls(keys: KeyStore, server: SecurityServerId, host: string) {
-  const key = await keys.ensure('internal-tls', 'auth', { memberClass: server.memberClass, memberCode: server.memberCode }, 'EC-P256');
+  const key = await keys.ensure('internal-tls', 'internal-tls', { memberClass: server.memberClass, memberCode: server.memberCode }, 'EC-P256');
   if (!key.certificate) {
     const now = Date.now();
     const der = await issueCertificate({
@@ -71,6 +75,7 @@ async function internalTls(keys: KeyStore, server: SecurityServerId, host: strin
 
 export async function createSecurityServer(config: SecurityServerConfig, deps: SecurityServerDeps): Promise<SecurityServer> {
   const { database, logger } = deps;
+  const now = deps.now ?? (() => new Date());
   const id = parseSecurityServerId(config.SS_ID);
   const idText = formatSecurityServerId(id);
   await mkdir(config.SS_DATA_DIR, { recursive: true });
@@ -79,10 +84,10 @@ export async function createSecurityServer(config: SecurityServerConfig, deps: S
   const audit = createSsAuditor(db);
 
   const keys = await KeyStore.open(db, deps.passphrase);
-  const conf = await GlobalConfClient.open({ anchorPath: config.SS_ANCHOR_FILE, dataDir: config.SS_DATA_DIR, logger });
-  const ownOcsp = new OwnOcspManager({ certificates: () => keys.certificates().filter((c) => c.der), conf, logger, dataDir: config.SS_DATA_DIR });
+  const conf = await GlobalConfClient.open({ anchorPath: config.SS_ANCHOR_FILE, dataDir: config.SS_DATA_DIR, logger, now });
+  const ownOcsp = new OwnOcspManager({ certificates: () => keys.certificates(), conf, logger, dataDir: config.SS_DATA_DIR, now });
   await ownOcsp.loadStored();
-  const verifier = new PeerVerifier({ conf, logger });
+  const verifier = new PeerVerifier({ conf, logger, now });
   const serverConf = new ServerConf(db);
   await serverConf.reload();
   const log = new MessageLogWriter({ db, logger });
@@ -115,7 +120,8 @@ export async function createSecurityServer(config: SecurityServerConfig, deps: S
     serverConf,
     log,
     signers,
-    replay: new ReplayGuard(config.SS_REPLAY_WINDOW_SECONDS),
+    replay: new ReplayGuard(config.SS_REPLAY_WINDOW_SECONDS, () => now().getTime()),
+    now,
     backend,
     peers,
     logger,
@@ -159,7 +165,7 @@ export async function createSecurityServer(config: SecurityServerConfig, deps: S
       globalConf: { version: confStatus.version, expiresAt: confStatus.expiresAt, lastError: confStatus.lastError },
       certificates: keys
         .all()
-        .filter((k) => k.id !== 'internal-tls')
+        .filter((k): k is StoredKey & { kind: 'auth' | 'sign' } => k.kind !== 'internal-tls')
         .map((k) => ({
           id: k.id,
           kind: k.kind,
@@ -186,6 +192,7 @@ export async function createSecurityServer(config: SecurityServerConfig, deps: S
 
   return {
     id,
+    database,
     context,
     adminApp,
     files: { adminApiKey: adminApiKeyFile },
@@ -230,6 +237,8 @@ export async function createSecurityServer(config: SecurityServerConfig, deps: S
           requestCert: true,
           rejectUnauthorized: false, // verified against the global configuration per request (trust/peer-verifier.ts)
           minVersion: 'TLSv1.2',
+          // No session tickets: a resumed session shows no client certificate to verify.
+          secureOptions: cryptoConstants.SSL_OP_NO_TICKET,
           maxHeaderSize: 32 * 1024,
         },
         createExchangeHandler(context),

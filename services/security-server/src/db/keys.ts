@@ -1,4 +1,5 @@
 import type { SecurityServerDb } from './database.ts';
+import type { KeyKind } from './schema.ts';
 
 export async function listKeys(db: SecurityServerDb) {
   return db.selectFrom('keys').selectAll().orderBy('id').execute();
@@ -6,7 +7,7 @@ export async function listKeys(db: SecurityServerDb) {
 
 export async function insertKey(
   db: SecurityServerDb,
-  row: { id: string; kind: 'auth' | 'sign'; memberClass: string; memberCode: string; privateKey: string },
+  row: { id: string; kind: KeyKind; memberClass: string; memberCode: string; privateKey: string },
 ) {
   await db
     .insertInto('keys')

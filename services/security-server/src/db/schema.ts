@@ -7,7 +7,7 @@ type Json<T> = ColumnType<T, string, string>;
 export interface SecurityServerTables {
   keys: {
     id: string;
-    kind: 'auth' | 'sign';
+    kind: KeyKind;
     member_class: string;
     member_code: string;
     private_key: string;
@@ -74,5 +74,7 @@ export interface SecurityServerTables {
   };
 }
 
+/** auth: TLS between Security Servers; sign: member signatures; internal-tls: the information-system HTTPS interface. */
+export type KeyKind = 'auth' | 'sign' | 'internal-tls';
 export type ConnectionType = 'http' | 'https' | 'https-cert';
 export type ClientStatus = 'saved' | 'registration-requested' | 'registered';

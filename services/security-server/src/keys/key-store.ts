@@ -5,10 +5,11 @@ import { createPublicKey, type KeyObject } from 'node:crypto';
 import { exportPrivateKeyEncrypted, generateKeyPair, importPrivateKey, parseCertificate, type KeyAlgorithm, type ParsedCertificate } from '@jplink/pki';
 import type { SecurityServerDb } from '../db/database.ts';
 import { insertKey, listKeys, setKeyCertificate } from '../db/keys.ts';
+import type { KeyKind } from '../db/schema.ts';
 
 export interface StoredKey {
   id: string;
-  kind: 'auth' | 'sign';
+  kind: KeyKind;
   memberClass: string;
   memberCode: string;
   privateKey: KeyObject;
@@ -54,7 +55,7 @@ export class KeyStore {
   }
 
   /** Returns the key, creating it when missing. */
-  async ensure(id: string, kind: 'auth' | 'sign', member: { memberClass: string; memberCode: string }, algorithm: KeyAlgorithm): Promise<StoredKey> {
+  async ensure(id: string, kind: KeyKind, member: { memberClass: string; memberCode: string }, algorithm: KeyAlgorithm): Promise<StoredKey> {
     const existing = this.#keys.get(id);
     if (existing) return existing;
     const pair = await generateKeyPair(algorithm);
@@ -72,8 +73,8 @@ export class KeyStore {
     return key;
   }
 
-  /** DER certificates of all keys that have one (for OCSP fetching). */
+  /** DER certificates of the auth and sign keys that have one (the certificates whose OCSP we fetch). */
   certificates(): Array<{ der: Buffer }> {
-    return this.all().flatMap((k) => (k.certificate ? [{ der: k.certificate.der }] : []));
+    return this.all().flatMap((k) => (k.certificate && k.kind !== 'internal-tls' ? [{ der: k.certificate.der }] : []));
   }
 }

@@ -64,7 +64,7 @@ export function createClientProxyHandler(ctx: ProxyContext, options: { secure: b
         kind: 'request',
         messageId,
         xRoadId,
-        createdAt: new Date().toISOString(),
+        createdAt: ctx.now().toISOString(),
         senderServer: ctx.serverIdText,
         targetServer: target.id,
         client,

@@ -26,5 +26,6 @@ export interface ProxyContext {
   backend: BackendClient;
   peers: PeerClient;
   logger: Logger;
+  now: () => Date;
   limits: { maxBodyBytes: number; logBodies: boolean };
 }

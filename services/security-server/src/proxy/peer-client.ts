@@ -46,6 +46,9 @@ export class PeerClient {
         cert: derToPem(key.certificate!.der, 'CERTIFICATE'),
         rejectUnauthorized: false, // verified against the global configuration below, per connection
         minVersion: 'TLSv1.2',
+        // No session resumption: a resumed TLS session shows no peer certificate, and every new
+        // connection must prove the peer's identity again. Connections are long-lived anyway.
+        maxCachedSessions: 0,
       });
       this.#agentFor = sha;
     }
@@ -118,9 +121,10 @@ export class PeerClient {
             for (const frame of frames) req.write(frame);
             req.end();
           }, fail);
-        // A new connection is verified once its handshake is done; a reused one at once (cached).
-        if (socket.connecting) socket.once('secureConnect', go);
-        else go();
+        // A new connection is verified once its handshake is done (the peer certificate is known
+        // only then); a reused one at once (cached).
+        if (this.#verified.has(socket) || socket.getPeerCertificate?.(false)?.raw) go();
+        else socket.once('secureConnect', go);
       });
     });
   }

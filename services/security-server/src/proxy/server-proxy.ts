@@ -120,7 +120,7 @@ export function createExchangeHandler(ctx: ProxyContext) {
         kind: 'response',
         messageId: header.messageId,
         requestDigest: message.digest.toString('base64'),
-        createdAt: new Date().toISOString(),
+        createdAt: ctx.now().toISOString(),
         senderServer: ctx.serverIdText,
         status: answer.status,
         headers: answer.headers,

@@ -20,6 +20,8 @@ export const PROVIDER_SUBSYSTEM = `JP-TEST/${PROVIDER.memberClass}/${PROVIDER.me
 
 export interface RunningSs {
   ss: SecurityServer;
+  /** Moves this server's clock (tests of freshness and expiry). */
+  clock: { offsetMs: number };
   ports: { isHttp: number; isHttps: number; exchange: number; ocsp: number; admin: number };
   dataDir: string;
   drop(): Promise<void>;
@@ -84,7 +86,8 @@ export async function startSecurityServer(
   });
   const database = await createTestDatabase<SecurityServerTables>('ss');
   const logger = createLogger({ name: member.server, level: process.env.JPLINK_TEST_LOG ?? 'silent' });
-  const ss = await createSecurityServer(config, { database, logger, passphrase: 'security-server-test-passphrase' });
+  const clock = { offsetMs: 0 };
+  const ss = await createSecurityServer(config, { database, logger, passphrase: 'security-server-test-passphrase', now: () => new Date(Date.now() + clock.offsetMs) });
   const subsystem = `JP-TEST/${member.memberClass}/${member.memberCode}/${member.subsystem}`;
   await upsertClient(database.db, { subsystem, connectionType: 'http' });
   await ss.context.serverConf.reload();
@@ -92,6 +95,7 @@ export async function startSecurityServer(
   const bound = await ss.listen();
   return {
     ss,
+    clock,
     ports: bound,
     dataDir,
     async drop() {
