@@ -42,7 +42,7 @@ export function parseErrorsDoc(markdown: string, heading: string): DocumentedCod
       .replace(/\|$/, '')
       .split('|')
       .map((c) => c.trim());
-    const m = /^`([A-Za-z0-9_]+)`$/.exec(cells[0] ?? '');
+    const m = /^`([A-Za-z0-9_.]+)`$/.exec(cells[0] ?? '');
     if (!m) continue;
     const status = Number(cells[1]);
     rows.push({ code: m[1]!, line: i + 1, ...(Number.isInteger(status) && status > 0 ? { status } : {}) });

@@ -185,12 +185,15 @@ export async function createSecurityServer(config: SecurityServerConfig, deps: S
     defaultTimeoutSeconds: config.SS_SERVICE_TIMEOUT_SECONDS,
     isRegistered: (subsystem) => conf.latest()?.isClientOf(idText, subsystem) ?? false,
     status,
+    register: async (subsystem) => {
+      await server.enrol({ clients: [subsystem] });
+    },
   });
 
   const servers: Array<HttpServer | HttpsServer> = [];
   let ocspServer: OcspServer | undefined;
 
-  return {
+  const server: SecurityServer = {
     id,
     database,
     context,
@@ -280,4 +283,5 @@ export async function createSecurityServer(config: SecurityServerConfig, deps: S
       backend.close();
     },
   };
+  return server;
 }

@@ -35,6 +35,8 @@ export interface AdminRouteDeps {
   defaultTimeoutSeconds: number;
   isRegistered: (subsystem: string) => boolean;
   status: () => z.infer<typeof ssStatusView>;
+  /** Sends the registration request for a local client to the Center and waits for it. */
+  register: (subsystem: string) => Promise<void>;
 }
 
 const security = [{ bearerAuth: [] }];
@@ -86,6 +88,15 @@ export function registerSsAdminRoutes(app: App, deps: AdminRouteDeps) {
     await audit({ actor: ACTOR, action: 'client.saved', target: body.subsystem, details: { connectionType: body.connectionType, logBodies: body.logBodies } });
     await serverConf.reload();
     return clientView(body.subsystem);
+  });
+
+  app.post('/api/v1/clients/:subsystem/register', { schema: { security, params: clientParams, response: { 200: ssClientView } } }, async (request) => {
+    const subsystem = formatSubsystemId(request.params.subsystem);
+    requireClient(subsystem);
+    await deps.register(subsystem);
+    await q.setClientStatus(db, subsystem, 'registered');
+    await serverConf.reload();
+    return clientView(subsystem);
   });
 
   const requireClient = (subsystem: string) => {
