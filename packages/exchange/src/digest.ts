@@ -54,5 +54,9 @@ export function messageDigest(kind: MessageKind, headerBytes: Uint8Array, body: 
  * checker uses when only the body's digest was kept (body logging off, or bodies over the limit).
  */
 export function messageDigestFromHashes(kind: MessageKind, headerSha256: Uint8Array, bodySha256: Uint8Array): Buffer {
-  return createHash('sha256').update(prefixOf(kind)).update(headerSha256).update(bodySha256).digest();
+  const prefix = prefixOf(kind);
+  if (!(headerSha256 instanceof Uint8Array) || headerSha256.length !== 32 || !(bodySha256 instanceof Uint8Array) || bodySha256.length !== 32) {
+    throw new ExchangeError('JPX_INVALID_ARGUMENT', 'header and body hashes must be 32 bytes (SHA-256)');
+  }
+  return createHash('sha256').update(prefix).update(headerSha256).update(bodySha256).digest();
 }
