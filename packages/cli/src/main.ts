@@ -15,7 +15,6 @@ devnet options:
   --port-base <n>       first port of the network (default ${DEFAULT_PORT_BASE})
   --host <address>      address to listen on and publish (default 127.0.0.1)
   --instance <code>     instance identifier (default JP-DEV)
-  --manual-approval     leave management requests pending for the operator (default: auto-approve)
   --log-level <level>   service log level (default warn)
 `;
 
@@ -27,7 +26,6 @@ async function devnet(argv: string[]) {
       'port-base': { type: 'string', default: String(DEFAULT_PORT_BASE) },
       host: { type: 'string', default: '127.0.0.1' },
       instance: { type: 'string', default: 'JP-DEV' },
-      'manual-approval': { type: 'boolean', default: false },
       'log-level': { type: 'string', default: 'warn' },
       help: { type: 'boolean', default: false },
     },
@@ -42,7 +40,7 @@ async function devnet(argv: string[]) {
   const progress = createProgress();
   progress.info(`Starting the JP-Link devnet (state in ${values.home})`);
   const network = await startDevnet(
-    { home: values.home, portBase, host: values.host, instance: values.instance, autoApprove: !values['manual-approval'], logLevel: values['log-level'] },
+    { home: values.home, portBase, host: values.host, instance: values.instance, logLevel: values['log-level'] },
     progress,
   );
   process.stdout.write(`${describeDevnet(network, progress.elapsed())}\n`);

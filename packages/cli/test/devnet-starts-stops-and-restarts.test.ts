@@ -83,6 +83,16 @@ describe('jplink devnet', () => {
     expect(created.status).toBe(201);
     const rootBefore = await readFile(manifest.trust.rootCa, 'utf8');
 
+    // Two members' Security Servers, and the try-it PR-REST call goes through both.
+    expect(manifest.securityServers.map((s) => s.id)).toEqual(['JP-TEST/COM/1000000000001/ss-a', 'JP-TEST/COM/1000000000002/ss-b']);
+    const prRest = manifest.tryIt.find((call) => call.url.includes('/vitals/'))!;
+    const exchanged = await fetch(prRest.url, { headers: prRest.headers });
+    expect(exchanged.status).toBe(200);
+    expect(exchanged.headers.get('x-road-request-hash')).toBeTruthy();
+    expect(((await exchanged.json()) as { client: string }).client).toBe('JP-TEST/COM/1000000000001/shopping');
+    const listMethods = manifest.tryIt.find((call) => call.url.endsWith('/listMethods'))!;
+    expect(((await (await fetch(listMethods.url, { headers: listMethods.headers })).json()) as { service: unknown[] }).service).toHaveLength(1);
+
     expect(await stop(first)).toBe(0);
     expect(processAlive(first.child.pid!)).toBe(false);
     expect(existsSync(manifestPath)).toBe(false);
@@ -95,6 +105,8 @@ describe('jplink devnet', () => {
     expect(await readFile(again.trust.rootCa, 'utf8')).toBe(rootBefore);
     const members = (await fetch(`${again.center.admin}/api/v1/members`, { headers: { authorization: `Bearer ${adminKey}` } }).then((r) => r.json())) as Array<{ name: string }>;
     expect(members.map((m) => m.name)).toContain('〇〇市');
+    const again2 = again.tryIt.find((call) => call.url.includes('/vitals/'))!;
+    expect((await fetch(again2.url, { headers: again2.headers })).status).toBe(200);
     expect(await stop(second)).toBe(0);
   }, 180_000);
 

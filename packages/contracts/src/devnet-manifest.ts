@@ -23,8 +23,13 @@ export const manifestSecurityServerSchema = z.object({
   owner: memberIdText,
   informationSystemUrl: url,
   informationSystemHttpsUrl: url.optional(),
+  /** host:port other Security Servers connect to (mutual TLS). */
   exchangeAddress: z.string(),
-  adminUrl: url.optional(),
+  /** Where peers fetch this server's OCSP responses. */
+  ocspUrl: url,
+  /** Local configuration API (Bearer key in `adminApiKeyFile`). */
+  adminUrl: url,
+  adminApiKeyFile: z.string().min(1),
 });
 
 export const manifestAdapterServerSchema = z.object({

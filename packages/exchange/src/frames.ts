@@ -82,7 +82,7 @@ function toBuffer(chunk: unknown): Buffer {
  * within `maxFrameBytes`, non-empty BODY, BODY total within `maxBodyBytes` (checked from the
  * length prefix, before buffering), and that the source does not end inside a frame.
  * Frame order is checked by readMessage. Throwing ends the iteration of `source` (a Node stream
- * is destroyed by that).
+ * is destroyed by that; Node keeps the socket of a server-side request, so a refusal can still be sent).
  */
 export async function* readFrames(source: AsyncIterable<Buffer | Uint8Array>, limits: FrameLimits): AsyncGenerator<Frame, void, undefined> {
   const { maxBodyBytes, maxFrameBytes } = checkLimits(limits);

@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { FRAME, buildHashTree, encodeFrame, exchangeErrorCodes, leafHash, messageDigest, nodeHash, parseRequestHeader, rootFromProof, rootSigningInput } from '../src/index.ts';
+import { FRAME, buildHashTree, encodeFrame, exchangeErrorCodes, leafHash, messageDigest, messageDigestFromHashes, nodeHash, parseRequestHeader, rootFromProof, rootSigningInput } from '../src/index.ts';
 
 const HEADER_JSON =
   '{"protocol":"jpx/1","kind":"request","messageId":"3f2c1a9e-8b7d-4c6e-9f01-2a3b4c5d6e7f","xRoadId":"JP-TEST-1",' +
@@ -42,6 +42,9 @@ describe('worked example of the protocol document', () => {
       signingInput1: '6a70782f312062617463680a' + 'a0b5f240745da8c452f342c34a85192389669bd3d413338e6c88ed692120e389',
     });
     for (const value of Object.values(values)) expect(doc).toContain(value.slice(0, 64));
+    const fromHashes = messageDigestFromHashes('request', Buffer.from(values.headerHash, 'hex'), Buffer.from(values.bodyHash, 'hex'));
+    expect(fromHashes.equals(digest)).toBe(true);
+    expect(() => messageDigestFromHashes('request', Buffer.alloc(31), Buffer.alloc(32))).toThrow(expect.objectContaining({ code: 'JPX_INVALID_ARGUMENT' }));
 
     const d1 = createHash('sha256').update('b').digest();
     const d2 = createHash('sha256').update('c').digest();

@@ -18,6 +18,7 @@ import { OwnOcspManager } from './ocsp/own-ocsp.ts';
 import { createOcspServer, type OcspServer } from './ocsp/ocsp-server.ts';
 import { PeerVerifier } from './trust/peer-verifier.ts';
 import { ServerConf } from './serverconf/server-conf.ts';
+import { upsertClient } from './db/server-conf.ts';
 import { MessageLogWriter } from './messagelog/writer.ts';
 import { SignerRegistry } from './proxy/signers.ts';
 import { ReplayGuard } from './proxy/replay-guard.ts';
@@ -46,6 +47,8 @@ export interface SecurityServer {
   context: ProxyContext;
   adminApp: App;
   files: { adminApiKey: string };
+  /** Adds or changes a local client subsystem (also possible through the configuration API). */
+  saveClient(client: { subsystem: string; connectionType?: 'http' | 'https' | 'https-cert'; logBodies?: boolean }): Promise<void>;
   /** Keys, certificates and registrations from the Center (idempotent). */
   enrol(options?: { clients?: string[]; waitSeconds?: number; onProgress?: (step: string) => void }): Promise<EnrolResult>;
   /** Starts listening on the configured ports; returns the bound ports. */
@@ -199,6 +202,11 @@ export async function createSecurityServer(config: SecurityServerConfig, deps: S
     context,
     adminApp,
     files: { adminApiKey: adminApiKeyFile },
+    async saveClient(client) {
+      await upsertClient(db, client);
+      await audit({ actor: 'system', action: 'client.saved', target: client.subsystem, details: { connectionType: client.connectionType ?? null } });
+      await serverConf.reload();
+    },
     async enrol(options = {}) {
       await conf.refresh().catch((error: unknown) => logger.warn({ err: error }, 'global configuration download failed'));
       const clients = options.clients ?? [...serverConf.snapshot.clients.keys()];

@@ -1,8 +1,8 @@
 // Starts the JP-Link Center inside the devnet process, on the shared embedded database.
-import { randomBytes } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { centerConfigSchema, centerUrls, createCenter, readPassphrase, type Center, type CenterTables } from '@jplink/center';
+import { centerConfigSchema, centerUrls, createCenter, type Center, type CenterTables } from '@jplink/center';
+import { devnetPassphrase } from './passphrase.ts';
 import { openDatabase } from '@jplink/db';
 import { listen, type Logger } from '@jplink/kit';
 import type { DevnetPorts } from './ports.ts';
@@ -13,23 +13,12 @@ export interface DevnetCenter {
   close(): Promise<void>;
 }
 
-/** The passphrase protecting the devnet CA keys: random, kept in the data dir (development only). */
-async function devnetPassphrase(dir: string): Promise<string> {
-  const path = join(dir, 'key-passphrase');
-  // 'wx': create only when absent, never overwrite the passphrase existing keys are encrypted with.
-  await writeFile(path, `${randomBytes(24).toString('base64url')}\n`, { mode: 0o600, flag: 'wx' }).catch((error: NodeJS.ErrnoException) => {
-    if (error.code !== 'EEXIST') throw error;
-  });
-  return readPassphrase(path);
-}
-
 export async function startDevnetCenter(options: {
   dataDir: string;
   databaseUrl: string;
   instance: string;
   host: string;
   ports: DevnetPorts;
-  autoApprove: boolean;
   logger: Logger;
   onProgress: (step: string) => void;
 }): Promise<DevnetCenter> {
@@ -49,7 +38,8 @@ export async function startDevnetCenter(options: {
     CENTER_REGISTRATION_PORT: String(options.ports.centerRegistration),
     CENTER_ADMIN_HOST: options.host,
     CENTER_ADMIN_PORT: String(options.ports.centerAdmin),
-    CENTER_AUTO_APPROVE: options.autoApprove ? 'certificateIssue,authCertReg,clientReg,clientDeletion,addressChange' : '',
+    // The devnet approves its own members' requests: it is one operator's sandbox.
+    CENTER_AUTO_APPROVE: 'certificateIssue,authCertReg,clientReg,clientDeletion,addressChange',
   });
   const passphrase = await devnetPassphrase(dir);
   const database = await openDatabase<CenterTables>({ url: options.databaseUrl, schema: 'center', logger: options.logger, poolMax: 4 });

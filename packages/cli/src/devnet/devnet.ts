@@ -1,6 +1,6 @@
 // `jplink devnet`: the local JP-Link network in one process, on the embedded database, with its
 // state in a data folder so a restart continues where it stopped. Writes `.jplink/devnet.json`.
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { DevnetManifest } from '@jplink/contracts';
 import { resolveDatabase, type ResolvedDatabase } from '@jplink/db';
@@ -9,6 +9,7 @@ import type { Progress } from '../progress.ts';
 import { startDevnetCenter, type DevnetCenter } from './center.ts';
 import { curlCommand, removeManifest, writeManifest } from './manifest.ts';
 import { devnetPorts } from './ports.ts';
+import { configureSampleService, DEVNET_CONSUMER, DEVNET_PROVIDER, ensureMembers, startDevnetSecurityServer } from './security-servers.ts';
 
 export interface DevnetOptions {
   /** Folder for the manifest and the network state (default `.jplink`). */
@@ -16,7 +17,6 @@ export interface DevnetOptions {
   portBase: number;
   host: string;
   instance: string;
-  autoApprove: boolean;
   logLevel: string;
 }
 
@@ -52,12 +52,25 @@ export async function startDevnet(options: DevnetOptions, progress: Progress): P
       instance: options.instance,
       host: options.host,
       ports,
-      autoApprove: options.autoApprove,
       logger,
       onProgress: (step) => progress.step(`  ${step}`),
     });
     closers.push(() => center.close());
     progress.done(`Center ready, global configuration version ${center.center.publisher.current?.version}`);
+
+    progress.step('starting two members’ Security Servers (keys, certificates, registration at the Center)');
+    const adminKey = (await readFile(center.center.files.adminApiKey, 'utf8')).trim();
+    await ensureMembers(center.urls.admin, adminKey, [DEVNET_CONSUMER, DEVNET_PROVIDER]);
+    const common = { instance: options.instance, host: options.host, dataDir, anchorFile: center.center.files.anchor, databaseUrl: database.url, logger, onProgress: (step: string) => progress.step(`  ${step}`) };
+    const consumer = await startDevnetSecurityServer({ ...common, member: { ...DEVNET_CONSUMER, portBase: ports.securityServerA } });
+    closers.push(() => consumer.close());
+    const provider = await startDevnetSecurityServer({ ...common, member: { ...DEVNET_PROVIDER, portBase: ports.securityServerB } });
+    closers.push(() => provider.close());
+    // Each must see the other's registration before the first exchange.
+    await Promise.all([consumer.ss.context.conf.refresh(), provider.ss.context.conf.refresh()]);
+    const backend = await configureSampleService(provider, consumer, ports.sampleBackend, options.host);
+    closers.push(() => backend.close());
+    progress.done(`Security Servers ready: ${consumer.id}, ${provider.id}`);
 
     const adminKeyFile = center.center.files.adminApiKey;
     const manifest: DevnetManifest = {
@@ -76,7 +89,16 @@ export async function startDevnet(options: DevnetOptions, progress: Progress): P
         adminApiKeyFile: adminKeyFile,
         openapi: `${center.urls.admin}/openapi.json`,
       },
-      securityServers: [],
+      securityServers: [consumer, provider].map((s) => ({
+        id: s.id,
+        owner: s.owner,
+        informationSystemUrl: s.urls.informationSystem,
+        informationSystemHttpsUrl: s.urls.informationSystemHttps,
+        exchangeAddress: s.urls.exchange,
+        ocspUrl: s.urls.ocsp,
+        adminUrl: s.urls.admin,
+        adminApiKeyFile: s.adminApiKeyFile,
+      })),
       adapterServers: [],
       servicers: [],
       tryIt: [
@@ -92,6 +114,19 @@ export async function startDevnet(options: DevnetOptions, progress: Progress): P
         },
         { name: 'Global configuration status (admin API)', method: 'GET', url: `${center.urls.admin}/api/v1/global-configuration`, headers: { Authorization: `Bearer $(cat ${adminKeyFile})` } },
         { name: 'Center health', method: 'GET', url: `${center.urls.public}/readyz`, headers: {} },
+        {
+          name: 'PR-REST: the consumer calls the provider’s vitals service through both Security Servers',
+          method: 'GET',
+          url: `${consumer.urls.informationSystem}/r1/${provider.subsystem}/vitals/residents/42`,
+          headers: { 'X-Road-Client': consumer.subsystem },
+        },
+        {
+          name: 'PR-REST metaservice: the provider’s services (listMethods)',
+          method: 'GET',
+          url: `${consumer.urls.informationSystem}/r1/${provider.subsystem}/listMethods`,
+          headers: { 'X-Road-Client': consumer.subsystem },
+        },
+        { name: 'Members and subsystems known to the consumer’s Security Server (listClients)', method: 'GET', url: `${consumer.urls.informationSystem}/listClients`, headers: {} },
       ],
     };
     const manifestPath = join(home, 'devnet.json');
@@ -121,6 +156,9 @@ export function describeDevnet(devnet: Devnet, seconds: number): string {
     `  configuration anchor  ${m.trust.anchor}`,
     `  root CA               ${m.trust.rootCa}`,
     `  admin API key         ${m.center.adminApiKeyFile}`,
+    '',
+    'Security Servers',
+    ...m.securityServers.flatMap((s) => [`  ${s.id}`, `    information systems   ${s.informationSystemUrl}  (PR-REST)`, `    exchange (mTLS)       ${s.exchangeAddress}`, `    configuration API     ${s.adminUrl}`]),
     '',
     `Manifest: ${devnet.manifestPath}`,
     `State:    ${m.dataDir} (delete it to start from scratch)`,

@@ -4,6 +4,10 @@ export interface DevnetPorts {
   centerAdmin: number;
   centerRegistration: number;
   centerPublic: number;
+  /** Five ports each: information system HTTP, HTTPS, exchange, OCSP, configuration API. */
+  securityServerA: number;
+  securityServerB: number;
+  sampleBackend: number;
 }
 
 export const DEFAULT_PORT_BASE = 17_000;
@@ -13,5 +17,8 @@ export function devnetPorts(base: number): DevnetPorts {
     centerAdmin: base, // production 4000 (loopback)
     centerRegistration: base + 1, // production 4001
     centerPublic: base + 80, // production 80
+    securityServerA: base + 100, // production 8080, 8443, 5500, 5577, 4000
+    securityServerB: base + 110,
+    sampleBackend: base + 120,
   };
 }

@@ -16,19 +16,14 @@ export async function loadServerConfRows(db: SecurityServerDb) {
 }
 
 export async function upsertClient(db: SecurityServerDb, row: { subsystem: string; connectionType?: ConnectionType; logBodies?: boolean }) {
+  const changes = {
+    ...(row.connectionType ? { connection_type: row.connectionType } : {}),
+    ...(row.logBodies !== undefined ? { log_bodies: row.logBodies } : {}),
+  };
   await db
     .insertInto('clients')
-    .values({
-      subsystem: row.subsystem,
-      ...(row.connectionType ? { connection_type: row.connectionType } : {}),
-      ...(row.logBodies !== undefined ? { log_bodies: row.logBodies } : {}),
-    })
-    .onConflict((oc) =>
-      oc.column('subsystem').doUpdateSet({
-        ...(row.connectionType ? { connection_type: row.connectionType } : {}),
-        ...(row.logBodies !== undefined ? { log_bodies: row.logBodies } : {}),
-      }),
-    )
+    .values({ subsystem: row.subsystem, ...changes })
+    .onConflict((oc) => (Object.keys(changes).length > 0 ? oc.column('subsystem').doUpdateSet(changes) : oc.column('subsystem').doNothing()))
     .execute();
 }
 

@@ -11,7 +11,6 @@ import { freePort, http } from '@jplink/testing';
 import { securityServerConfigSchema } from '../../src/config.ts';
 import { createSecurityServer, type SecurityServer } from '../../src/security-server.ts';
 import type { SecurityServerTables } from '../../src/db/schema.ts';
-import { upsertClient } from '../../src/db/server-conf.ts';
 
 export const CONSUMER = { memberClass: 'COM', memberCode: '1111111111111', name: '買い物支援株式会社', subsystem: 'shopping', server: 'ss-a' };
 export const PROVIDER = { memberClass: 'COM', memberCode: '2222222222222', name: 'ヘルスケア株式会社', subsystem: 'healthcare', server: 'ss-b' };
@@ -89,8 +88,7 @@ export async function startSecurityServer(
   const clock = { offsetMs: 0 };
   const ss = await createSecurityServer(config, { database, logger, passphrase: 'security-server-test-passphrase', now: () => new Date(Date.now() + clock.offsetMs) });
   const subsystem = `JP-TEST/${member.memberClass}/${member.memberCode}/${member.subsystem}`;
-  await upsertClient(database.db, { subsystem, connectionType: 'http' });
-  await ss.context.serverConf.reload();
+  await ss.saveClient({ subsystem, connectionType: 'http' });
   await ss.enrol({ clients: [subsystem], waitSeconds: 30 });
   const bound = await ss.listen();
   return {
