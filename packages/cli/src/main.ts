@@ -4,11 +4,13 @@ import { parseArgs } from 'node:util';
 import { createProgress } from './progress.ts';
 import { describeDevnet, startDevnet } from './devnet/devnet.ts';
 import { DEFAULT_PORT_BASE } from './devnet/ports.ts';
+import { runSsCommand, SsCommandError } from './ss-config.ts';
 
 const USAGE = `Usage: jplink <command> [options]
 
 Commands:
   devnet     Start the local JP-Link network (embedded database; state kept in --home)
+  ss         Set up a Security Server's clients, services and access rights (jplink ss --help)
 
 devnet options:
   --home <dir>          where state and the manifest live (default .jplink)
@@ -71,6 +73,8 @@ async function main() {
   switch (command) {
     case 'devnet':
       return devnet(rest);
+    case 'ss':
+      return runSsCommand(rest);
     case undefined:
     case 'help':
     case '--help':
@@ -83,6 +87,10 @@ async function main() {
 }
 
 main().catch((error: unknown) => {
+  if (error instanceof SsCommandError) {
+    process.stderr.write(`jplink ss: ${error.message}\n`);
+    process.exit(1);
+  }
   if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
     process.stderr.write(`jplink: ${(error as Error).message}\n\n${USAGE}`);
     process.exit(64);

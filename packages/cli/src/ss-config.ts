@@ -1,0 +1,109 @@
+// `jplink ss …`: set up a Security Server's clients, services and access rights through its
+// configuration API (docs/operations/security-server.md). Identifiers use '/' as everywhere else.
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+
+export const SS_USAGE = `Usage: jplink ss <command> [options] --api <url> --key-file <file>
+
+Commands:
+  status                                       server, global configuration, certificates, message log
+  clients                                      list local client subsystems
+  client-add <subsystem> [--connection http|https|https-cert] [--no-log-bodies]
+  client-register <subsystem>                  register the client at the Center (waits for approval)
+  services <subsystem>                         list the subsystem's services
+  service-add <subsystem> <serviceCode> <url> [--timeout <s>] [--openapi <file.json>] [--no-tls-verify]
+  grant <subsystem> <serviceCode> <client subsystem | group:CODE> [--method GET --path /x/*]
+  revoke <subsystem> <serviceCode> <client subsystem | group:CODE> [--method GET --path /x/*]
+
+--api defaults to $JPLINK_SS_API, --key-file to $JPLINK_SS_KEY_FILE.
+`;
+
+export class SsCommandError extends Error {}
+
+const pathId = (subsystem: string) => encodeURIComponent(subsystem.replaceAll('/', ':')).replaceAll('%3A', ':');
+
+export async function runSsCommand(argv: string[], out: NodeJS.WritableStream = process.stdout): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      api: { type: 'string', default: process.env.JPLINK_SS_API },
+      'key-file': { type: 'string', default: process.env.JPLINK_SS_KEY_FILE },
+      connection: { type: 'string', default: 'http' },
+      'no-log-bodies': { type: 'boolean', default: false },
+      timeout: { type: 'string' },
+      openapi: { type: 'string' },
+      'no-tls-verify': { type: 'boolean', default: false },
+      method: { type: 'string' },
+      path: { type: 'string' },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  const [command, ...args] = positionals;
+  if (values.help || !command) {
+    out.write(SS_USAGE);
+    return;
+  }
+  if (!values.api || !values['key-file']) throw new SsCommandError('--api and --key-file are required (or JPLINK_SS_API / JPLINK_SS_KEY_FILE)');
+  const key = (await readFile(values['key-file'], 'utf8')).trim();
+  const call = async (method: string, path: string, json?: unknown) => {
+    const response = await fetch(`${values.api!.replace(/\/+$/, '')}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${key}`, ...(json !== undefined ? { 'content-type': 'application/json' } : {}) },
+      ...(json !== undefined ? { body: JSON.stringify(json) } : {}),
+    });
+    const text = await response.text();
+    if (!response.ok) {
+      let message = text;
+      try {
+        const error = (JSON.parse(text) as { error?: { code: string; message: string; issues?: Array<{ path: string; message: string }> } }).error;
+        if (error) message = `${error.code}: ${error.message}${error.issues ? ` (${error.issues.map((i) => `${i.path}: ${i.message}`).join('; ')})` : ''}`;
+      } catch {
+        // not JSON
+      }
+      throw new SsCommandError(`${method} ${path} → HTTP ${response.status}: ${message}`);
+    }
+    if (text) out.write(`${JSON.stringify(JSON.parse(text), null, 2)}\n`);
+  };
+  const need = (n: number) => {
+    if (args.length < n) throw new SsCommandError(`${command} needs ${n} argument(s); see jplink ss --help`);
+  };
+  const subject = (text: string) => (text.startsWith('group:') ? { kind: 'local-group', code: text.slice(6) } : { kind: 'subsystem', id: text });
+  const endpoint = () => {
+    if (!values.method && !values.path) return {};
+    if (!values.method || !values.path) throw new SsCommandError('--method and --path go together');
+    return { endpoint: { method: values.method, path: values.path } };
+  };
+  switch (command) {
+    case 'status':
+      return call('GET', '/api/v1/status');
+    case 'clients':
+      return call('GET', '/api/v1/clients');
+    case 'client-add':
+      need(1);
+      return call('POST', '/api/v1/clients', { subsystem: args[0], connectionType: values.connection, logBodies: !values['no-log-bodies'] });
+    case 'client-register':
+      need(1);
+      return call('POST', `/api/v1/clients/${pathId(args[0]!)}/register`);
+    case 'services':
+      need(1);
+      return call('GET', `/api/v1/clients/${pathId(args[0]!)}/services`);
+    case 'service-add': {
+      need(3);
+      const openapi = values.openapi ? (JSON.parse(await readFile(values.openapi, 'utf8')) as unknown) : undefined;
+      return call('POST', `/api/v1/clients/${pathId(args[0]!)}/services`, {
+        serviceCode: args[1],
+        url: args[2],
+        tlsVerify: !values['no-tls-verify'],
+        ...(values.timeout ? { timeoutSeconds: Number(values.timeout) } : {}),
+        ...(openapi ? { openapi } : {}),
+      });
+    }
+    case 'grant':
+    case 'revoke':
+      need(3);
+      return call('POST', `/api/v1/clients/${pathId(args[0]!)}/services/${encodeURIComponent(args[1]!)}/access-rights/${command}`, { subject: subject(args[2]!), ...endpoint() });
+    default:
+      throw new SsCommandError(`unknown ss command: ${command}`);
+  }
+}
