@@ -17,11 +17,13 @@ function dclint(file: string, cwd: string): Promise<{ code: number; output: stri
   });
 }
 
-describe('compose.yaml', () => {
-  it('passes the compose-spec schema and lint rules', async () => {
-    const result = await dclint('compose.yaml', root);
-    expect(result.output).not.toMatch(/error/);
-    expect(result.code).toBe(0);
+describe('compose files', () => {
+  it('pass the compose-spec schema and lint rules', async () => {
+    for (const file of ['compose.yaml', 'docker/security-server.compose.yaml']) {
+      const result = await dclint(file, root);
+      expect(result.output, file).not.toMatch(/error/);
+      expect(result.code, file).toBe(0);
+    }
   });
 
   it('fails the check when a key or a condition is misspelled', async () => {
@@ -34,12 +36,17 @@ describe('compose.yaml', () => {
     expect((await dclint('compose.yaml', dir)).code).not.toBe(0);
   });
 
-  it('refers only to files the repository has or documents', async () => {
+  it('refer only to files the repository has or documents', async () => {
     const text = await readFile(join(root, 'compose.yaml'), 'utf8');
     expect(existsSync(join(root, 'docker/node-service.Dockerfile'))).toBe(true);
     expect(existsSync(join(root, 'docker/center.env.example'))).toBe(true);
+    expect(existsSync(join(root, 'docker/security-server.env.example'))).toBe(true);
     const operations = await readFile(join(root, 'docs/operations/center.md'), 'utf8');
     for (const secret of text.matchAll(/file: \.\/(docker\/secrets\/\w+)/g)) expect(operations).toContain(secret[1]);
     expect(operations).toContain('docker/center.env');
+    const ssText = await readFile(join(root, 'docker/security-server.compose.yaml'), 'utf8');
+    const ssOperations = await readFile(join(root, 'docs/operations/security-server.md'), 'utf8');
+    for (const secret of ssText.matchAll(/file: \.\/(secrets\/[\w.]+)/g)) expect(ssOperations).toContain(`docker/${secret[1]}`);
+    expect(ssOperations).toContain('docker/security-server.env');
   });
 });
