@@ -8,3 +8,4 @@ export { isUniqueViolation, sqlState } from './pg-errors.ts';
 export { assertSchemaName, quoteIdentifier, SCHEMA_NAME_PATTERN } from './schema-name.ts';
 export { DbError, DB_ERRORS, DB_ERROR_CODES, isDbError, type DbErrorCode } from './errors.ts';
 export type { DbLogger } from './logger.ts';
+export { insertAuditEvent, listAuditEvents, type AuditEventInput, type AuditEventsTable } from './audit-events.ts';

@@ -82,3 +82,4 @@ export {
 export { assertErrorsDocumented, parseErrorsDoc, type DocumentedCode } from './openapi.ts';
 export { auditEvent, type AuditActor, type AuditEvent, type AuditSink } from './audit.ts';
 export { bearerToken, generateApiKey, hashApiKey } from './api-keys.ts';
+export { readSecretFile } from './secret-file.ts';

@@ -1,12 +1,12 @@
 // Composes the Center from its parts: database → migrations → CA → OCSP/TSA → global configuration
 // publisher → three HTTP apps (public, registration, admin). `server.ts` only listens.
-import { chmod, mkdir, writeFile, readFile, access } from 'node:fs/promises';
+import { chmod, mkdir, writeFile, access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { derToPem } from '@jplink/pki';
 import { serializeAnchor } from '@jplink/globalconf';
 import type { ConfigurationAnchor, ManagementRequestType } from '@jplink/contracts';
 import { migrate, healthCheck, type Database } from '@jplink/db';
-import { ConfigError, createHttpApp, registerHealth, registerMetrics, type App, type Logger } from '@jplink/kit';
+import { createHttpApp, readSecretFile, registerHealth, registerMetrics, type App, type Logger } from '@jplink/kit';
 import rateLimit from '@fastify/rate-limit';
 import { Counter } from 'prom-client';
 import type { CenterConfig } from './config.ts';
@@ -248,14 +248,7 @@ export async function createCenter(config: CenterConfig, deps: CenterDeps): Prom
   };
 }
 
-/** Reads the key passphrase file (trailing newline ignored). */
-export async function readPassphrase(path: string): Promise<string> {
-  let text: string;
-  try {
-    text = (await readFile(path, 'utf8')).replace(/\r?\n$/, '');
-  } catch (cause) {
-    throw new ConfigError([{ variable: 'CENTER_KEY_PASSPHRASE_FILE', message: `cannot read ${path}: ${(cause as Error).message}` }]);
-  }
-  if (text.length < 16) throw new ConfigError([{ variable: 'CENTER_KEY_PASSPHRASE_FILE', message: 'the key passphrase must be at least 16 characters' }]);
-  return text;
+/** Reads the CA key passphrase file (trailing newline ignored; at least 16 characters). */
+export function readPassphrase(path: string): Promise<string> {
+  return readSecretFile(path, 'CENTER_KEY_PASSPHRASE_FILE');
 }

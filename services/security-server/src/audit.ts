@@ -1,5 +1,6 @@
 // Audit events of the Security Server: every change to its configuration and enrolment.
 // Documented in docs/audit-events.md (## Security Server), checked by a test.
+import { insertAuditEvent } from '@jplink/db';
 import type { SecurityServerDb } from './db/database.ts';
 
 export const SECURITY_SERVER_AUDIT_ACTIONS = [
@@ -19,16 +20,5 @@ export type SecurityServerAuditAction = (typeof SECURITY_SERVER_AUDIT_ACTIONS)[n
 export type SsAuditor = (event: { actor: string; action: SecurityServerAuditAction; target?: string; outcome?: 'success' | 'failure'; details?: Record<string, unknown> }) => Promise<void>;
 
 export function createSsAuditor(db: SecurityServerDb): SsAuditor {
-  return async (event) => {
-    await db
-      .insertInto('audit_events')
-      .values({
-        actor: event.actor,
-        action: event.action,
-        target: event.target ?? null,
-        outcome: event.outcome ?? 'success',
-        details: JSON.stringify(event.details ?? {}),
-      })
-      .execute();
-  };
+  return (event) => insertAuditEvent(db, event);
 }

@@ -1,9 +1,8 @@
 // The Security Server process: read config, open the database, enrol at the Center if needed,
 // listen, shut down cleanly. Clients added later through the configuration API are registered
 // with POST /api/v1/clients/{id}/register.
-import { readFile } from 'node:fs/promises';
 import { openDatabase, resolveDatabase } from '@jplink/db';
-import { CONFIG_EXIT_CODE, ConfigError, createLogger, loadConfigOrExit, onShutdown, refuseInProduction } from '@jplink/kit';
+import { CONFIG_EXIT_CODE, ConfigError, createLogger, loadConfigOrExit, onShutdown, readSecretFile, refuseInProduction } from '@jplink/kit';
 import { securityServerConfigSchema } from './config.ts';
 import { createSecurityServer } from './security-server.ts';
 import type { SecurityServerTables } from './db/schema.ts';
@@ -11,17 +10,6 @@ import type { SecurityServerTables } from './db/schema.ts';
 const config = loadConfigOrExit(securityServerConfigSchema);
 const logger = createLogger({ name: 'security-server', level: config.SS_LOG_LEVEL });
 const production = config.JPLINK_MODE === 'production';
-
-async function readPassphrase(path: string): Promise<string> {
-  const text = await readFile(path, 'utf8').then(
-    (t) => t.replace(/\r?\n$/, ''),
-    (cause: Error) => {
-      throw new ConfigError([{ variable: 'SS_KEY_PASSPHRASE_FILE', message: `cannot read ${path}: ${cause.message}` }]);
-    },
-  );
-  if (text.length < 16) throw new ConfigError([{ variable: 'SS_KEY_PASSPHRASE_FILE', message: 'the key passphrase must be at least 16 characters' }]);
-  return text;
-}
 
 try {
   if (!config.SS_DATABASE_URL) refuseInProduction('the embedded database', production, logger);
@@ -32,7 +20,7 @@ try {
     logger,
   });
   const database = await openDatabase<SecurityServerTables>({ url: resolved.url, schema: config.SS_DATABASE_SCHEMA, logger });
-  const ss = await createSecurityServer(config, { database, logger, passphrase: await readPassphrase(config.SS_KEY_PASSPHRASE_FILE) });
+  const ss = await createSecurityServer(config, { database, logger, passphrase: await readSecretFile(config.SS_KEY_PASSPHRASE_FILE, 'SS_KEY_PASSPHRASE_FILE') });
   await ss.enrol({ onProgress: (step) => logger.info(step) });
   const ports = await ss.listen();
   logger.info({ ports }, 'Security Server ready');

@@ -1,7 +1,7 @@
 // Audit events of the Center: every state change, who did it, and how it ended.
 // The list is the contract documented in docs/audit-events.md (## Center), checked by a test.
 import type { CenterDb } from '../db/database.ts';
-import { insertAuditEvent } from '../db/audit.ts';
+import { insertAuditEvent } from '@jplink/db';
 
 export const CENTER_AUDIT_ACTIONS = [
   'ca.initialized',
@@ -38,12 +38,6 @@ export type Auditor = (event: AuditEvent, db?: CenterDb) => Promise<void>;
 /** Returns the function that records audit events; pass `db` to record inside a transaction. */
 export function createAuditor(defaultDb: CenterDb): Auditor {
   return async (event, db) => {
-    await insertAuditEvent(db ?? defaultDb, {
-      actor: event.actor,
-      action: event.action,
-      target: event.target ?? null,
-      outcome: event.outcome ?? 'success',
-      details: event.details ?? {},
-    });
+    await insertAuditEvent(db ?? defaultDb, event);
   };
 }

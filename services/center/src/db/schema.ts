@@ -1,10 +1,11 @@
 // Row types of the Center's tables (schema `center` by default). Only db/ code imports these.
-import type { ColumnType, Generated } from 'kysely';
+import type { ColumnType } from 'kysely';
+import type { AuditEventsTable } from '@jplink/db';
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 type Json<T> = ColumnType<T, string, string>;
 
-export interface CenterTables {
+export interface CenterTables extends AuditEventsTable {
   ca_keys: { role: string; certificate: Buffer; private_key: string; created_at: Timestamp };
   member_classes: { code: string; description: string };
   members: { member_class: string; member_code: string; name: string; created_at: Timestamp };
@@ -64,15 +65,6 @@ export interface CenterTables {
     document_sha256: string;
     generated_at: Timestamp;
     expires_at: Timestamp;
-  };
-  audit_events: {
-    id: Generated<string>;
-    at: Timestamp;
-    actor: string;
-    action: string;
-    target: string | null;
-    outcome: 'success' | 'failure';
-    details: Json<Record<string, unknown>>;
   };
   api_keys: { name: string; role: string; key_sha256: string; created_at: Timestamp; revoked_at: Timestamp | null };
 }

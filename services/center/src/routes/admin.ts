@@ -24,7 +24,7 @@ import {
 } from '@jplink/contracts';
 import { AppError, type App } from '@jplink/kit';
 import { z } from 'zod';
-import { isUniqueViolation } from '@jplink/db';
+import { isUniqueViolation, listAuditEvents } from '@jplink/db';
 import { CENTER_ERRORS } from '../errors.ts';
 import type { CenterDb } from '../db/database.ts';
 import type { Auditor } from '../audit/events.ts';
@@ -36,7 +36,6 @@ import * as members from '../db/members.ts';
 import * as servers from '../db/servers.ts';
 import * as certificates from '../db/certificates.ts';
 import * as requests from '../db/requests.ts';
-import { listAuditEvents } from '../db/audit.ts';
 import { toCertificateView, toRequestView } from './views.ts';
 
 declare module 'fastify' {

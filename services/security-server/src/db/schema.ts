@@ -1,10 +1,11 @@
 // Row types of the Security Server's tables (schema `security_server` by default). Only db/ code imports these.
 import type { ColumnType, Generated } from 'kysely';
+import type { AuditEventsTable } from '@jplink/db';
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 type Json<T> = ColumnType<T, string, string>;
 
-export interface SecurityServerTables {
+export interface SecurityServerTables extends AuditEventsTable {
   keys: {
     id: string;
     kind: KeyKind;
@@ -62,15 +63,6 @@ export interface SecurityServerTables {
     signature: Buffer;
     prev_hash: Buffer;
     record_hash: Buffer;
-  };
-  audit_events: {
-    id: Generated<string>;
-    at: Timestamp;
-    actor: string;
-    action: string;
-    target: string | null;
-    outcome: 'success' | 'failure';
-    details: Json<Record<string, unknown>>;
   };
 }
 
