@@ -93,6 +93,8 @@ export function createClientProxyHandler(ctx: ProxyContext, options: { secure: b
         throw error;
       }
       preferred.set(provider, target.id);
+      // The client side logs requests that a provider's server answered (retries to another server
+      // reuse the message id); the record commits while the answer is checked.
       const requestLogged = ctx.log.append(
         logRecord({ side: 'client', kind: 'request', messageId, xRoadId, client, service, peerServer: target.id, headerBytes: written.headerBytes, body, logBody, digest: written.digest, envelope: written.envelope }),
       );

@@ -118,8 +118,7 @@ export class PeerClient {
         const socket = raw as TLSSocket;
         const go = () =>
           this.#verifySocket(socket, target).then(() => {
-            for (const frame of frames) req.write(frame);
-            req.end();
+            req.end(frames.length === 1 ? frames[0] : Buffer.concat(frames));
           }, fail);
         // A new connection is verified once its handshake is done (the peer certificate is known
         // only then); a reused one at once (cached).

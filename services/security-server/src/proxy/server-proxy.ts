@@ -33,6 +33,12 @@ function decodeOcsp(value: string | string[] | undefined): Buffer | undefined {
 }
 
 export function createExchangeHandler(ctx: ProxyContext) {
+  /** The peer certificate of each TLS connection, read once (the handshake does not change). */
+  const peerCertificates = new WeakMap<TLSSocket, Buffer | undefined>();
+  const peerCertificateOf = (socket: TLSSocket) => {
+    if (!peerCertificates.has(socket)) peerCertificates.set(socket, socket.getPeerCertificate(false)?.raw);
+    return peerCertificates.get(socket);
+  };
   return async function handleExchange(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const detail = randomUUID();
     try {
@@ -40,9 +46,9 @@ export function createExchangeHandler(ctx: ProxyContext) {
       const view = ctx.conf.current('server');
 
       // 1. Who is calling: the TLS client certificate must be a registered auth certificate with fresh OCSP.
-      const peerCert = (req.socket as TLSSocket).getPeerCertificate(false);
-      if (!peerCert?.raw) throw new XRoadError('server.serverproxy.ssl_authentication_failed', 'no TLS client certificate');
-      const peer = await ctx.verifier.verifyAuthCertificate('server', peerCert.raw, decodeOcsp(req.headers[AUTH_OCSP_HEADER]));
+      const peerCert = peerCertificateOf(req.socket as TLSSocket);
+      if (!peerCert) throw new XRoadError('server.serverproxy.ssl_authentication_failed', 'no TLS client certificate');
+      const peer = await ctx.verifier.verifyAuthCertificate('server', peerCert, decodeOcsp(req.headers[AUTH_OCSP_HEADER]));
 
       // 2. The message itself.
       let message;
@@ -85,10 +91,6 @@ export function createExchangeHandler(ctx: ProxyContext) {
       // 5. Service and access right.
       const target = parsePrRestTarget(prRestUrl(service, header.path, header.query));
       const logBody = ctx.limits.logBodies && (ctx.serverConf.client(provider)?.logBodies ?? true);
-      const requestLogged = ctx.log.append(
-        logRecord({ side: 'server', kind: 'request', messageId: header.messageId, xRoadId: header.xRoadId, client: header.client, service: header.service, peerServer: header.senderServer, headerBytes: message.headerBytes, body: message.body, logBody, digest: message.digest, envelope: message.signature }),
-      );
-      requestLogged.catch(() => undefined);
       const hashHeaders = requestHashHeaders(header.headers, { requestId: header.messageId, xRoadId: header.xRoadId });
       const requestHash = computeRequestHash({ method: header.method, url: prRestUrl(service, header.path, header.query), headers: hashHeaders, body: message.body });
 
@@ -112,9 +114,8 @@ export function createExchangeHandler(ctx: ProxyContext) {
         });
         answer = { status: backend.status, headers: filterBackendResponseHeaders(backend.headers), body: backend.body };
       }
-      await requestLogged;
-
-      // 6. Sign, log and send the response.
+      // 6. Sign, log and send the response. Request and response records are committed together
+      // (one commit on the critical path) before the response leaves.
       const responseHeader: Omit<ResponseHeader, 'bodyLength'> = {
         protocol: 'jpx/1',
         kind: 'response',
@@ -131,13 +132,16 @@ export function createExchangeHandler(ctx: ProxyContext) {
         body: answer.body,
         sign: (digest) => ctx.signers.sign(service.memberClass, service.memberCode, digest, 'server'),
       });
-      await ctx.log.append(
+      const requestRecord = ctx.log.append(
+        logRecord({ side: 'server', kind: 'request', messageId: header.messageId, xRoadId: header.xRoadId, client: header.client, service: header.service, peerServer: header.senderServer, headerBytes: message.headerBytes, body: message.body, logBody, digest: message.digest, envelope: message.signature! }),
+      );
+      const responseRecord = ctx.log.append(
         logRecord({ side: 'server', kind: 'response', messageId: header.messageId, xRoadId: header.xRoadId, client: header.client, service: header.service, peerServer: header.senderServer, headerBytes: written.headerBytes, body: answer.body, logBody, digest: written.digest, envelope: written.envelope }),
       );
-      const length = written.frames.reduce((n, f) => n + f.length, 0);
-      res.writeHead(200, { 'content-type': EXCHANGE_CONTENT_TYPE, 'content-length': String(length) });
-      for (const frame of written.frames) res.write(frame);
-      res.end();
+      await Promise.all([requestRecord, responseRecord]);
+      const payload = Buffer.concat(written.frames);
+      res.writeHead(200, { 'content-type': EXCHANGE_CONTENT_TYPE, 'content-length': String(payload.length) });
+      res.end(payload);
     } catch (error) {
       const known = error instanceof XRoadError ? error : new XRoadError('server.serverproxy.internal_error', undefined, { cause: error });
       if (known.type === 'server.serverproxy.internal_error') ctx.logger.error({ err: error, detail }, 'exchange failed');
