@@ -10,6 +10,10 @@ export interface Digester {
   update(chunk: Uint8Array): void;
   /** The message digest (32 bytes). Later calls return the same value; update() after it throws. */
   digest(): Buffer;
+  /** SHA-256 of the body bytes (32 bytes), the value the message digest covers. Ends the body like digest(). */
+  bodySha256(): Buffer;
+  /** SHA-256 of the header bytes (32 bytes), computed when the digester was created. */
+  readonly headerSha256: Buffer;
 }
 
 const PREFIXES: Record<MessageKind, Buffer> = {
@@ -28,16 +32,20 @@ export function createDigester(kind: MessageKind, headerBytes: Uint8Array): Dige
   const prefix = prefixOf(kind);
   const headerHash = createHash('sha256').update(headerBytes).digest();
   const body: Hash = createHash('sha256');
+  let bodyHash: Buffer | undefined;
   let result: Buffer | undefined;
+  const finishBody = (): Buffer => (bodyHash ??= body.digest());
   return {
     update(chunk) {
-      if (result) throw new ExchangeError('JPX_INVALID_ARGUMENT', 'digester already finished');
+      if (bodyHash) throw new ExchangeError('JPX_INVALID_ARGUMENT', 'digester already finished');
       body.update(chunk);
     },
     digest() {
-      result ??= createHash('sha256').update(prefix).update(headerHash).update(body.digest()).digest();
+      result ??= createHash('sha256').update(prefix).update(headerHash).update(finishBody()).digest();
       return result;
     },
+    bodySha256: finishBody,
+    headerSha256: headerHash,
   };
 }
 

@@ -82,3 +82,112 @@ export function parseMessageHeader(value: unknown): MessageHeader {
   if (kind === 'response') return parseResponseHeader(value);
   throw new ExchangeError('JPX_HEADER_INVALID', 'header: kind must be "request" or "response"');
 }
+
+// ---------------------------------------------------------------------------------------------
+// Fast path for headers a Security Server builds itself (MessageWriter). A hand-written check that
+// accepts only what the zod schemas accept; whenever it is unsure it returns undefined and the caller
+// falls back to the schema (so refusals and their messages are exactly the schema's).
+
+const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+const VISIBLE_256 = /^[\x21-\x7e]{1,256}$/;
+const VISIBLE_1024 = /^[\x21-\x7e]{1,1024}$/;
+const METHOD = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,32}$/;
+const PATH = /^(?:\/[\x21\x22\x24-\x3e\x40-\x7e]*)?$/;
+const QUERY = /^[\x21\x22\x24-\x7e]*$/;
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9a-z]{1,256}$/;
+const NO_CONTROLS = /^[^\x00-\x08\x0a-\x1f\x7f]*$/;
+const ISO_MILLIS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+const CANONICAL_SHA256_BASE64 = /^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$/;
+
+/** Identifier texts (servers, clients, services) already accepted by their schemas: few distinct values. */
+const knownIds = new Map<z.ZodType, Set<string>>();
+function idOk(schema: z.ZodType, value: unknown): boolean {
+  if (typeof value !== 'string') return false;
+  let known = knownIds.get(schema);
+  if (!known) knownIds.set(schema, (known = new Set()));
+  if (known.has(value)) return true;
+  if (!schema.safeParse(value).success) return false;
+  if (known.size >= 4096) known.clear();
+  known.add(value);
+  return true;
+}
+
+const textOk = (value: unknown, min: number, max: number): boolean =>
+  typeof value === 'string' && value.length >= min && value.length <= max && NO_CONTROLS.test(value);
+
+function createdAtOk(value: unknown): boolean {
+  if (typeof value !== 'string' || !ISO_MILLIS.test(value)) return false;
+  const time = Date.parse(value);
+  return Number.isFinite(time) && new Date(time).toISOString() === value;
+}
+
+function headersOk(value: unknown): boolean {
+  if (!Array.isArray(value) || value.length > 1024) return false;
+  for (const field of value) {
+    if (!Array.isArray(field) || field.length !== 2) return false;
+    const [name, text] = field as unknown[];
+    if (typeof name !== 'string' || !HEADER_NAME.test(name) || !textOk(text, 0, 16_384)) return false;
+  }
+  return true;
+}
+
+const bodyLengthOk = (value: unknown): boolean => Number.isSafeInteger(value) && (value as number) >= 0;
+
+type Check = (value: unknown) => boolean;
+const REQUEST_FIELDS: ReadonlyArray<readonly [string, Check, boolean]> = [
+  ['protocol', (v) => v === PROTOCOL, true],
+  ['kind', (v) => v === 'request', true],
+  ['messageId', (v) => typeof v === 'string' && UUID_V4.test(v), true],
+  ['xRoadId', (v) => typeof v === 'string' && VISIBLE_256.test(v), true],
+  ['createdAt', createdAtOk, true],
+  ['senderServer', (v) => idOk(securityServerIdText, v), true],
+  ['targetServer', (v) => idOk(securityServerIdText, v), true],
+  ['client', (v) => idOk(subsystemIdText, v), true],
+  ['service', (v) => idOk(serviceIdText, v), true],
+  ['method', (v) => typeof v === 'string' && METHOD.test(v), true],
+  ['path', (v) => typeof v === 'string' && PATH.test(v), true],
+  ['query', (v) => typeof v === 'string' && QUERY.test(v), true],
+  ['headers', headersOk, true],
+  ['userId', (v) => textOk(v, 1, 1024), false],
+  ['issue', (v) => textOk(v, 1, 1024), false],
+  ['representedParty', (v) => textOk(v, 1, 1024), false],
+  ['bodyLength', bodyLengthOk, true],
+];
+const RESPONSE_FIELDS: ReadonlyArray<readonly [string, Check, boolean]> = [
+  ['protocol', (v) => v === PROTOCOL, true],
+  ['kind', (v) => v === 'response', true],
+  ['messageId', (v) => typeof v === 'string' && UUID_V4.test(v), true],
+  ['requestDigest', (v) => typeof v === 'string' && CANONICAL_SHA256_BASE64.test(v), true],
+  ['createdAt', createdAtOk, true],
+  ['senderServer', (v) => idOk(securityServerIdText, v), true],
+  ['status', (v) => Number.isInteger(v) && (v as number) >= 100 && (v as number) <= 599, true],
+  ['headers', headersOk, true],
+  ['requestHash', (v) => typeof v === 'string' && VISIBLE_1024.test(v), true],
+  ['bodyLength', bodyLengthOk, true],
+];
+
+/**
+ * The header the schema would return (same fields, schema order) when the fast checks show it is
+ * valid; undefined when unsure (then use parseMessageHeader). Copies the top-level object only.
+ */
+export function fastMessageHeader(value: unknown): MessageHeader | undefined {
+  if (typeof value !== 'object' || value === null || Object.getPrototypeOf(value) !== Object.prototype) return undefined;
+  const input = value as Record<string, unknown>;
+  const fields = input.kind === 'request' ? REQUEST_FIELDS : input.kind === 'response' ? RESPONSE_FIELDS : undefined;
+  if (!fields) return undefined;
+  const out: Record<string, unknown> = {};
+  let seen = 0;
+  for (const [name, check, required] of fields) {
+    if (!Object.hasOwn(input, name)) {
+      if (required) return undefined;
+      continue;
+    }
+    const field = input[name];
+    if (!check(field)) return undefined;
+    out[name] = field;
+    seen += 1;
+  }
+  // strict: no unknown keys (and no symbol or non-enumerable surprises)
+  if (Reflect.ownKeys(input).length !== seen) return undefined;
+  return out as unknown as MessageHeader;
+}

@@ -4,7 +4,7 @@ import { createDigester, type Digester } from './digest.ts';
 import { checkEnvelope, errorFrameSchema, type ErrorFrame, type SignatureEnvelope } from './envelope.ts';
 import { ExchangeError } from './errors.ts';
 import { FRAME, encodeBodyFrames, encodeFrame } from './frames.ts';
-import { parseMessageHeader, type MessageHeader } from './headers.ts';
+import { fastMessageHeader, parseMessageHeader, type MessageHeader } from './headers.ts';
 
 export type SignFunction = (digest: Buffer) => Promise<SignatureEnvelope>;
 
@@ -21,7 +21,13 @@ export interface WrittenMessage {
   frames: Buffer[];
   headerBytes: Buffer;
   digest: Buffer;
+  /** SHA-256 of the body (computed once, for the digest). */
+  bodySha256: Buffer;
+  /** SHA-256 of headerBytes (computed once, for the digest). */
+  headerSha256: Buffer;
   envelope: SignatureEnvelope;
+  /** The SIGNATURE frame payload: the envelope as UTF-8 JSON. */
+  envelopeBytes: Buffer;
 }
 
 /**
@@ -34,11 +40,16 @@ export class MessageWriter {
   /** The HEADER payload: the header serialised once, as UTF-8 JSON (fields in schema order). */
   readonly headerBytes: Buffer;
   #digester: Digester;
+  /** SHA-256 of headerBytes (part of the message digest). */
+  get headerSha256(): Buffer {
+    return this.#digester.headerSha256;
+  }
   #written = 0;
   #finished = false;
 
   constructor(header: object) {
-    this.header = parseMessageHeader(header);
+    // Headers built by the Security Server pass the hand-written checks; anything else gets the schema.
+    this.header = fastMessageHeader(header) ?? parseMessageHeader(header);
     this.headerBytes = Buffer.from(JSON.stringify(this.header), 'utf8');
     if (this.headerBytes.length > MAX_FRAME_BYTES) {
       throw new ExchangeError('JPX_INVALID_ARGUMENT', `serialised header has ${this.headerBytes.length} bytes, more than ${MAX_FRAME_BYTES}`);
@@ -62,7 +73,7 @@ export class MessageWriter {
   }
 
   /** Signs the message digest and returns the final SIGNATURE frame. */
-  async signatureFrame(sign: SignFunction): Promise<{ frame: Buffer; digest: Buffer; envelope: SignatureEnvelope }> {
+  async signatureFrame(sign: SignFunction): Promise<{ frame: Buffer; digest: Buffer; bodySha256: Buffer; envelope: SignatureEnvelope; envelopeBytes: Buffer }> {
     if (this.#finished) throw new ExchangeError('JPX_INVALID_ARGUMENT', 'message already finished');
     if (this.#written !== this.header.bodyLength) {
       throw new ExchangeError('JPX_INVALID_ARGUMENT', `body has ${this.#written} bytes, header declares ${this.header.bodyLength}`);
@@ -72,7 +83,8 @@ export class MessageWriter {
     const checked = checkEnvelope(await sign(digest));
     if ('issue' in checked) throw new ExchangeError('JPX_INVALID_ARGUMENT', `sign() returned an invalid signature envelope: ${checked.issue}`);
     const envelope = checked.envelope;
-    return { frame: encodeFrame(FRAME.SIGNATURE, Buffer.from(JSON.stringify(envelope), 'utf8')), digest, envelope };
+    const envelopeBytes = Buffer.from(JSON.stringify(envelope), 'utf8');
+    return { frame: encodeFrame(FRAME.SIGNATURE, envelopeBytes), digest, bodySha256: this.#digester.bodySha256(), envelope, envelopeBytes };
   }
 
   /** The final ERROR frame, when the sender cannot complete the message. */
@@ -99,7 +111,7 @@ export async function writeMessage(input: WriteMessageInput): Promise<WrittenMes
   const writer = new MessageWriter(header);
   const frames = [writer.headerFrame()];
   for (const part of parts) frames.push(...writer.bodyFrames(part));
-  const { frame, digest, envelope } = await writer.signatureFrame(input.sign);
+  const { frame, digest, bodySha256, envelope, envelopeBytes } = await writer.signatureFrame(input.sign);
   frames.push(frame);
-  return { frames, headerBytes: writer.headerBytes, digest, envelope };
+  return { frames, headerBytes: writer.headerBytes, digest, bodySha256, headerSha256: writer.headerSha256, envelope, envelopeBytes };
 }

@@ -25,6 +25,10 @@ export interface ReadMessageResult {
   error?: ErrorFrame;
   /** Message digest of headerBytes and body, computed while reading. */
   digest: Buffer;
+  /** SHA-256 of the body (the value inside the message digest), computed while reading. */
+  bodySha256: Buffer;
+  /** SHA-256 of headerBytes (the value inside the message digest). */
+  headerSha256: Buffer;
 }
 
 function parseFrameJson<T>(frame: Frame, schema: z.ZodType<T>): T {
@@ -98,7 +102,7 @@ export async function readMessage(source: AsyncIterable<Buffer | Uint8Array>, op
     }
     if (!after.done) throw new ExchangeError('JPX_MALFORMED', `${frameTypeName(after.value.type)} frame after the final ${signature ? 'SIGNATURE' : 'ERROR'} frame`);
 
-    const result: ReadMessageResult = { headerBytes, header, body: body.length === 1 ? (body[0] as Buffer) : Buffer.concat(body, bodyBytes), digest: digester.digest() };
+    const result: ReadMessageResult = { headerBytes, header, body: body.length === 1 ? (body[0] as Buffer) : Buffer.concat(body, bodyBytes), digest: digester.digest(), bodySha256: digester.bodySha256(), headerSha256: digester.headerSha256 };
     if (signature) result.signature = signature;
     if (error) result.error = error;
     return result;

@@ -18,6 +18,9 @@ export interface LogRow {
   recordHash: Buffer;
 }
 
+/** The bytes as a Buffer for pg: Buffers as they are (no copy), other Uint8Arrays wrapped. */
+const asBuffer = (bytes: Uint8Array): Buffer => (Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+
 export async function insertLogRecords(db: SecurityServerDb, rows: LogRow[]): Promise<void> {
   await db
     .insertInto('message_log')
@@ -30,12 +33,12 @@ export async function insertLogRecords(db: SecurityServerDb, rows: LogRow[]): Pr
         client: r.client,
         service: r.service,
         peer_server: r.peerServer,
-        header: Buffer.from(r.header),
+        header: asBuffer(r.header),
         body: r.body,
-        body_sha256: Buffer.from(r.bodySha256),
+        body_sha256: asBuffer(r.bodySha256),
         body_length: r.bodyLength,
-        digest: Buffer.from(r.digest),
-        signature: Buffer.from(r.signature),
+        digest: asBuffer(r.digest),
+        signature: asBuffer(r.signature),
         prev_hash: r.prevHash,
         record_hash: r.recordHash,
       })),

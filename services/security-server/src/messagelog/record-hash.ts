@@ -23,18 +23,18 @@ export interface HashedFields {
   bodyLength: number;
   digest: Uint8Array;
   signature: Uint8Array;
+  /** SHA-256 of header when already known (not stored; saves hashing it again). */
+  headerSha256?: Uint8Array;
 }
 
 const sha256 = (data: Uint8Array) => createHash('sha256').update(data).digest();
-const ZERO = Buffer.from([0]);
 
 export function recordHash(prevHash: Uint8Array, fields: HashedFields): Buffer {
   const length = Buffer.alloc(8);
   length.writeBigUInt64BE(BigInt(fields.bodyLength));
   const inner = createHash('sha256');
-  for (const text of [fields.side, fields.kind, fields.messageId, fields.xRoadId, fields.client, fields.service, fields.peerServer]) {
-    inner.update(text, 'utf8').update(ZERO);
-  }
-  inner.update(sha256(fields.header)).update(fields.bodySha256).update(length).update(fields.digest).update(sha256(fields.signature));
+  // The seven texts, each followed by 0x00, in one update (the same bytes as one update per text and separator).
+  inner.update(`${fields.side}\0${fields.kind}\0${fields.messageId}\0${fields.xRoadId}\0${fields.client}\0${fields.service}\0${fields.peerServer}\0`, 'utf8');
+  inner.update(fields.headerSha256 ?? sha256(fields.header)).update(fields.bodySha256).update(length).update(fields.digest).update(sha256(fields.signature));
   return createHash('sha256').update('jplink-messagelog/1\n', 'utf8').update(prevHash).update(inner.digest()).digest();
 }

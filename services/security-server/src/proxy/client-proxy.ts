@@ -96,7 +96,7 @@ export function createClientProxyHandler(ctx: ProxyContext, options: { secure: b
       // The client side logs requests that a provider's server answered (retries to another server
       // reuse the message id); the record commits while the answer is checked.
       const requestLogged = ctx.log.append(
-        logRecord({ side: 'client', kind: 'request', messageId, xRoadId, client, service, peerServer: target.id, headerBytes: written.headerBytes, body, logBody, digest: written.digest, envelope: written.envelope }),
+        logRecord({ side: 'client', kind: 'request', messageId, xRoadId, client, service, peerServer: target.id, headerBytes: written.headerBytes, body, logBody, digest: written.digest, bodySha256: written.bodySha256, headerSha256: written.headerSha256, envelope: written.envelope, envelopeBytes: written.envelopeBytes }),
       );
       requestLogged.catch(() => undefined);
       const answer = await verifyResponse(response, { target, messageId, requestDigest: written.digest, provider: parsed.service });
@@ -110,7 +110,7 @@ export function createClientProxyHandler(ctx: ProxyContext, options: { secure: b
       await Promise.all([
         requestLogged,
         ctx.log.append(
-          logRecord({ side: 'client', kind: 'response', messageId, xRoadId, client, service, peerServer: target.id, headerBytes: response.headerBytes, body: response.body, logBody, digest: response.digest, envelope: response.signature! }),
+          logRecord({ side: 'client', kind: 'response', messageId, xRoadId, client, service, peerServer: target.id, headerBytes: response.headerBytes, body: response.body, logBody, digest: response.digest, bodySha256: response.bodySha256, headerSha256: response.headerSha256, envelope: response.signature! }),
         ),
       ]);
       const headers = [

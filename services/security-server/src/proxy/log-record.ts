@@ -15,7 +15,13 @@ export function logRecord(input: {
   body: Buffer;
   logBody: boolean;
   digest: Buffer;
+  /** SHA-256 of body when already known (computed with the message digest); computed here otherwise. */
+  bodySha256?: Buffer;
+  /** SHA-256 of headerBytes when already known. */
+  headerSha256?: Buffer;
   envelope: SignatureEnvelope;
+  /** JSON.stringify(envelope) as UTF-8 when already serialised (the SIGNATURE payload this server wrote). */
+  envelopeBytes?: Buffer;
 }): NewLogRecord {
   return {
     side: input.side,
@@ -26,10 +32,11 @@ export function logRecord(input: {
     service: input.service,
     peerServer: input.peerServer,
     header: input.headerBytes,
+    ...(input.headerSha256 ? { headerSha256: input.headerSha256 } : {}),
     body: input.logBody ? input.body : null,
-    bodySha256: createHash('sha256').update(input.body).digest(),
+    bodySha256: input.bodySha256 ?? createHash('sha256').update(input.body).digest(),
     bodyLength: input.body.length,
     digest: input.digest,
-    signature: Buffer.from(JSON.stringify(input.envelope), 'utf8'),
+    signature: input.envelopeBytes ?? Buffer.from(JSON.stringify(input.envelope), 'utf8'),
   };
 }

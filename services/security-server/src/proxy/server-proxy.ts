@@ -133,10 +133,10 @@ export function createExchangeHandler(ctx: ProxyContext) {
         sign: (digest) => ctx.signers.sign(service.memberClass, service.memberCode, digest, 'server'),
       });
       const requestRecord = ctx.log.append(
-        logRecord({ side: 'server', kind: 'request', messageId: header.messageId, xRoadId: header.xRoadId, client: header.client, service: header.service, peerServer: header.senderServer, headerBytes: message.headerBytes, body: message.body, logBody, digest: message.digest, envelope: message.signature! }),
+        logRecord({ side: 'server', kind: 'request', messageId: header.messageId, xRoadId: header.xRoadId, client: header.client, service: header.service, peerServer: header.senderServer, headerBytes: message.headerBytes, body: message.body, logBody, digest: message.digest, bodySha256: message.bodySha256, headerSha256: message.headerSha256, envelope: message.signature! }),
       );
       const responseRecord = ctx.log.append(
-        logRecord({ side: 'server', kind: 'response', messageId: header.messageId, xRoadId: header.xRoadId, client: header.client, service: header.service, peerServer: header.senderServer, headerBytes: written.headerBytes, body: answer.body, logBody, digest: written.digest, envelope: written.envelope }),
+        logRecord({ side: 'server', kind: 'response', messageId: header.messageId, xRoadId: header.xRoadId, client: header.client, service: header.service, peerServer: header.senderServer, headerBytes: written.headerBytes, body: answer.body, logBody, digest: written.digest, bodySha256: written.bodySha256, headerSha256: written.headerSha256, envelope: written.envelope, envelopeBytes: written.envelopeBytes }),
       );
       await Promise.all([requestRecord, responseRecord]);
       const payload = Buffer.concat(written.frames);
