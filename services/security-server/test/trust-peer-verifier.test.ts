@@ -61,6 +61,25 @@ describe('ConfView indexes', () => {
   });
 });
 
+describe('verification caches and republication', () => {
+  it('keep their entries when the Center republishes the same content, and drop them when it changes', async () => {
+    const verifier = new PeerVerifier({ conf, logger: silentLogger, now: clock.now });
+    await verifier.verifyAuthCertificate('server', auth.der, ocsp.get(auth.sha256));
+    const before = conf.current('server');
+    await net.t.center.publisher.publish('test');
+    await conf.refresh();
+    expect(conf.current('server').version).toBeGreaterThan(before.version);
+    expect(conf.current('server').contentHash).toBe(before.contentHash);
+    await verifier.verifyAuthCertificate('server', auth.der, ocsp.get(auth.sha256));
+    expect(verifier.stats().auth).toMatchObject({ hits: 1, misses: 1 });
+    await net.addMember({ memberClass: 'ORG', memberCode: 'cache-test' }, 'Cache Test', []);
+    await conf.refresh();
+    expect(conf.current('server').contentHash).not.toBe(before.contentHash);
+    await verifier.verifyAuthCertificate('server', auth.der, ocsp.get(auth.sha256));
+    expect(verifier.stats().auth).toMatchObject({ hits: 1, misses: 2 });
+  });
+});
+
 describe('PeerVerifier.verifyAuthCertificate', () => {
   it('accepts a registered auth certificate with a fresh good OCSP response; the second check is a cache hit', async () => {
     const verifier = new PeerVerifier({ conf, logger: silentLogger, now: clock.now });

@@ -1,5 +1,6 @@
 // One accepted global configuration with the indexes the proxies need per message, built once when
 // the configuration is accepted. Everything here is read-only; a new configuration is a new view.
+import { createHash } from 'node:crypto';
 import type { ApprovedCa, GlobalConfiguration, GlobalConfSecurityServer, GlobalSettings } from '@jplink/contracts';
 import { parseCertificate, type ParsedCertificate } from '@jplink/pki';
 
@@ -43,6 +44,11 @@ export class ConfView {
   readonly settings: GlobalSettings;
   /** SHA-256 (hex) of the signed document bytes, when known. */
   readonly documentSha256: string | undefined;
+  /**
+   * SHA-256 of everything but the version and times: the Center republishes every minute with
+   * the same content, and caches that depend only on content survive that.
+   */
+  readonly contentHash: string;
   readonly tsas: GlobalConfiguration['tsas'];
   /** The Center's registration service and its TLS certificate. */
   readonly managementService: GlobalConfiguration['managementService'];
@@ -67,6 +73,8 @@ export class ConfView {
     this.expiresAt = new Date(conf.expiresAt);
     this.settings = conf.globalSettings;
     this.documentSha256 = options.documentSha256;
+    const { version: _version, generatedAt: _generatedAt, expiresAt: _expiresAt, ...content } = conf;
+    this.contentHash = createHash('sha256').update(JSON.stringify(content)).digest('hex');
     this.tsas = conf.tsas;
     this.managementService = conf.managementService;
 

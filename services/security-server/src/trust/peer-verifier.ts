@@ -67,7 +67,7 @@ export class PeerVerifier {
   readonly #signer: VerificationCache<ParsedCertificate>;
   readonly #peerOcsp: VerificationCache<Buffer>;
   readonly #peerOcspInflight = new Map<string, Promise<Buffer>>();
-  #version: number | undefined;
+  #contentHash: string | undefined;
 
   constructor(options: PeerVerifierOptions) {
     this.#conf = options.conf;
@@ -80,14 +80,17 @@ export class PeerVerifier {
     this.#peerOcsp = new VerificationCache(size);
   }
 
-  /** The current configuration (throws outdated_globalconf); drops every cache when its version changed. */
+  /**
+   * The current configuration (throws outdated_globalconf); drops every cache when its content
+   * changed (a republication with the same content keeps them).
+   */
   #view(side: ConfSide): ConfView {
     const view = this.#conf.current(side);
-    if (view.version !== this.#version) {
+    if (view.contentHash !== this.#contentHash) {
       this.#auth.clear();
       this.#signer.clear();
       this.#peerOcsp.clear();
-      this.#version = view.version;
+      this.#contentHash = view.contentHash;
     }
     return view;
   }
