@@ -11,7 +11,8 @@ import { devnetManifestSchema } from '@jplink/contracts';
 
 const bin = new URL('../bin/jplink.mjs', import.meta.url).pathname;
 const home = await mkdtemp(join(tmpdir(), 'jplink-devnet-test-'));
-const portBase = 20_000 + Math.floor(Math.random() * 20_000);
+// Above the ports freePort() hands out (20000–29999) and below the kernel's ephemeral range.
+const portBase = 30_000 + 10 * Math.floor(Math.random() * 200);
 
 interface Running {
   child: ChildProcess;

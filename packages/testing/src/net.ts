@@ -1,13 +1,33 @@
 import { createServer } from 'node:net';
 
-/** A TCP port on 127.0.0.1 that was free a moment ago (for services whose URLs must be known before they listen). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+// Ports for services whose URLs must be known before they listen (a Center publishes its URL in
+// its certificates; a Security Server registers its address before it serves). Asking the kernel
+// for an ephemeral port and closing it races with every other process on the machine: the kernel
+// hands the same range to outgoing connections. So ports come from 20000–29999, below the
+// ephemeral range (32768+ on Linux), in a block of 1000 per test worker (VITEST_POOL_ID, else the
+// pid), counted up within the block, each checked by binding it.
+const RANGE_START = 20_000;
+const BLOCK = 1_000;
+const BLOCKS = 10;
+
+const worker = Number(process.env.VITEST_POOL_ID ?? process.env.VITEST_WORKER_ID ?? process.pid);
+const blockStart = RANGE_START + (Number.isFinite(worker) ? worker % BLOCKS : 0) * BLOCK;
+let next = 0;
+
+function available(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
+}
+
+/** A TCP port on 127.0.0.1 that is free and that no other test worker will be given. */
+export async function freePort(): Promise<number> {
+  for (let tries = 0; tries < BLOCK; tries++) {
+    const port = blockStart + (next % BLOCK);
+    next += 1;
+    if (await available(port)) return port;
+  }
+  throw new RangeError(`no free port in ${blockStart}–${blockStart + BLOCK - 1}`);
 }
