@@ -91,14 +91,6 @@ export function formatSecurityServerId(id: SecurityServerId): string {
   return `${formatMemberId(id)}/${id.serverCode}`;
 }
 
-export function sameMember(a: MemberId, b: MemberId): boolean {
-  return a.instance === b.instance && a.memberClass === b.memberClass && a.memberCode === b.memberCode;
-}
-
-export function sameSubsystem(a: SubsystemId, b: SubsystemId): boolean {
-  return sameMember(a, b) && a.subsystemCode === b.subsystemCode;
-}
-
 /** zod schemas for the string forms, parsing into the object forms. */
 const stringForm = <T>(parse: (text: string) => T, kind: string) =>
   z.string().transform((text, ctx) => {

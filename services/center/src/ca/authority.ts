@@ -5,6 +5,7 @@ import { randomBytes, type KeyObject } from 'node:crypto';
 import {
   derToPem,
   exportPrivateKeyEncrypted,
+  formatName,
   generateKeyPair,
   importPrivateKey,
   issueCertificate,
@@ -19,7 +20,6 @@ import { ConfigError } from '@jplink/kit';
 import type { CenterDb } from '../db/database.ts';
 import { findCaKeys, insertCaKey, type CaKeyRole } from '../db/ca-keys.ts';
 import { insertCertificate } from '../db/certificates.ts';
-import { formatName } from './profile.ts';
 
 export interface CaKey {
   certificate: Buffer;

@@ -1,12 +1,12 @@
 // Issues a member's auth or sign certificate from a PKCS#10 request, under profile jp-link-v1.
 import { AppError } from '@jplink/kit';
-import { issueCertificate, parseCertificate, parseCsr, PkiError, type ParsedCertificate } from '@jplink/pki';
+import { formatName, issueCertificate, parseCertificate, parseCsr, PkiError, type ParsedCertificate } from '@jplink/pki';
 import type { CertificateProfileName } from '@jplink/contracts';
 import type { CenterDb } from '../db/database.ts';
 import { insertCertificate } from '../db/certificates.ts';
 import { CENTER_ERRORS } from '../errors.ts';
 import { randomSerial, serialHex, type CaKeys } from './authority.ts';
-import { formatName, memberSubject } from './profile.ts';
+import { memberSubject } from './profile.ts';
 
 export interface MemberCertificateInput {
   csrPem: string;

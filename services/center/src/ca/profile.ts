@@ -32,7 +32,3 @@ export function parseMemberSubject(name: NameInput): MemberSubject | undefined {
   const serverCode = get('serialNumber');
   return serverCode === undefined ? { instance, memberClass, memberCode } : { instance, memberClass, memberCode, serverCode };
 }
-
-export function formatName(name: NameInput): string {
-  return name.map(([type, value]) => `${type}=${value}`).join(', ');
-}

@@ -11,7 +11,7 @@ import {
   formatSecurityServerId,
 } from '@jplink/contracts';
 import { AppError, type App } from '@jplink/kit';
-import { derToPem, parseCertificate, pemToDer, verify } from '@jplink/pki';
+import { derToPem, pemToDer, verify } from '@jplink/pki';
 import { z } from 'zod';
 import { CENTER_ERRORS } from '../errors.ts';
 import type { CaKeys } from '../ca/authority.ts';
@@ -137,7 +137,7 @@ export function registerRegistrationRoutes(app: App, deps: RegistrationRouteDeps
     },
     async (request) => {
       const caller = await requireClientCertificate(request, deps.ca, deps.statuses);
-      const parsed = parseCertificate(caller.der);
+      const parsed = caller.parsed;
       return {
         server: `${caller.member.instance}/${caller.member.memberClass}/${caller.member.memberCode}/${caller.member.serverCode}`,
         sha256: parsed.sha256,

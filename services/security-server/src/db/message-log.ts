@@ -55,7 +55,3 @@ export async function lastRecordHash(db: SecurityServerDb): Promise<Buffer | und
 export async function logRecordsAfter(db: SecurityServerDb, afterId: string, limit: number) {
   return db.selectFrom('message_log').selectAll().where('id', '>', afterId).orderBy('id').limit(limit).execute();
 }
-
-export async function findLogRecords(db: SecurityServerDb, messageId: string) {
-  return db.selectFrom('message_log').selectAll().where('message_id', '=', messageId).orderBy('id').execute();
-}

@@ -31,10 +31,6 @@ export async function setClientStatus(db: SecurityServerDb, subsystem: string, s
   await db.updateTable('clients').set({ status }).where('subsystem', '=', subsystem).execute();
 }
 
-export async function findClient(db: SecurityServerDb, subsystem: string) {
-  return db.selectFrom('clients').selectAll().where('subsystem', '=', subsystem).executeTakeFirst();
-}
-
 export async function addClientIsCertificate(db: SecurityServerDb, row: { subsystem: string; sha256: string; certificate: Buffer }) {
   await db.insertInto('client_is_certificates').values(row).onConflict((oc) => oc.columns(['subsystem', 'sha256']).doNothing()).execute();
 }
