@@ -20,6 +20,7 @@ import { PeerVerifier } from './trust/peer-verifier.ts';
 import { ServerConf } from './serverconf/server-conf.ts';
 import { upsertClient } from './db/server-conf.ts';
 import { MessageLogWriter } from './messagelog/writer.ts';
+import { LogStore, serverMessageIdsSince } from './db/message-log.ts';
 import { SignerRegistry } from './proxy/signers.ts';
 import { ReplayGuard } from './proxy/replay-guard.ts';
 import { BackendClient } from './proxy/backend-client.ts';
@@ -93,8 +94,11 @@ export async function createSecurityServer(config: SecurityServerConfig, deps: S
   const verifier = new PeerVerifier({ conf, logger, now });
   const serverConf = new ServerConf(db);
   await serverConf.reload();
-  const log = new MessageLogWriter({ db, logger });
+  const log = new MessageLogWriter({ db, store: new LogStore(database), logger });
   await log.start();
+  const replay = new ReplayGuard(config.SS_REPLAY_WINDOW_SECONDS, () => now().getTime());
+  // After a restart, message ids received within the replay window are refused again.
+  for (const seen of await serverMessageIdsSince(db, new Date(now().getTime() - config.SS_REPLAY_WINDOW_SECONDS * 1000))) replay.remember(seen.messageId, seen.loggedAt.getTime());
   const signers = new SignerRegistry(keys, ownOcsp);
   const backend = new BackendClient();
   const peers = new PeerClient({
@@ -123,7 +127,7 @@ export async function createSecurityServer(config: SecurityServerConfig, deps: S
     serverConf,
     log,
     signers,
-    replay: new ReplayGuard(config.SS_REPLAY_WINDOW_SECONDS, () => now().getTime()),
+    replay,
     now,
     backend,
     peers,

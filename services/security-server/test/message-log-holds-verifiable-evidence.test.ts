@@ -30,32 +30,41 @@ describe('message log', () => {
   it('holds request and response of every exchange on both servers, with a valid chain and signatures', async () => {
     for (const side of ['consumer', 'provider'] as const) {
       const db = dbOf(side);
-      const rows = await db.selectFrom('message_log').select(['kind', 'side', 'message_id']).execute();
-      expect(rows.length).toBe(50);
-      expect(rows.filter((r) => r.kind === 'request').length).toBe(25);
+      const rows = await db.selectFrom('log_records').select(['side', 'message_id', 'response_header']).execute();
+      expect(rows.length).toBe(25);
+      expect(rows.every((r) => r.side === (side === 'consumer' ? 'client' : 'server') && r.response_header !== null)).toBe(true);
       const result = await checkMessageLog(db);
-      expect(result).toEqual({ records: 50, signaturesVerified: 50, problems: [] });
+      expect(result).toEqual({ records: 25, signaturesVerified: 50, problems: [] });
+      // The signer certificates and OCSP responses are stored once, not per record.
+      const stored = await db.selectFrom('log_certificates').select('kind').execute();
+      expect(stored.filter((c) => c.kind === 'certificate').length).toBe(2);
     }
-    const consumerIds = new Set((await dbOf('consumer').selectFrom('message_log').select('message_id').execute()).map((r) => r.message_id));
-    const providerIds = new Set((await dbOf('provider').selectFrom('message_log').select('message_id').execute()).map((r) => r.message_id));
+    const consumerIds = new Set((await dbOf('consumer').selectFrom('log_records').select('message_id').execute()).map((r) => r.message_id));
+    const providerIds = new Set((await dbOf('provider').selectFrom('log_records').select('message_id').execute()).map((r) => r.message_id));
     expect([...consumerIds].sort()).toEqual([...providerIds].sort());
   });
 
-  it('names a changed body, a removed record and reordered records', async () => {
+  it('names a changed body, a changed signature, a removed record and reordered records', async () => {
     const db = dbOf('provider');
-    const ids = (await db.selectFrom('message_log').select('id').orderBy('id').execute()).map((r) => r.id);
-    await db.updateTable('message_log').set({ body: Buffer.from('{"n":9}') }).where('id', '=', ids[2]!).execute();
+    const ids = (await db.selectFrom('log_records').select('id').orderBy('id').execute()).map((r) => r.id);
+    await db.updateTable('log_records').set({ request_body: Buffer.from('{"n":9}') }).where('id', '=', ids[2]!).execute();
     let result = await checkMessageLog(db);
     expect(result.problems).toContainEqual(expect.objectContaining({ id: String(ids[2]), problem: 'body-mismatch' }));
 
-    await db.deleteFrom('message_log').where('id', '=', ids[5]!).execute();
+    const signature = JSON.parse((await db.selectFrom('log_records').select('response_signature').where('id', '=', ids[3]!).executeTakeFirstOrThrow()).response_signature!.toString());
+    signature.signedAt = new Date(0).toISOString();
+    await db.updateTable('log_records').set({ response_signature: Buffer.from(JSON.stringify(signature)) }).where('id', '=', ids[3]!).execute();
+    result = await checkMessageLog(db);
+    expect(result.problems).toContainEqual(expect.objectContaining({ id: String(ids[3]), problem: 'record-hash-mismatch' }));
+
+    await db.deleteFrom('log_records').where('id', '=', ids[5]!).execute();
     result = await checkMessageLog(db);
     expect(result.problems).toContainEqual(expect.objectContaining({ id: String(ids[6]), problem: 'chain-broken' }));
 
     // Swap two records' contents: the chain breaks at both places.
-    await sql`update message_log set id = -1 where id = ${ids[8]}`.execute(db);
-    await sql`update message_log set id = ${ids[8]} where id = ${ids[9]}`.execute(db);
-    await sql`update message_log set id = ${ids[9]} where id = -1`.execute(db);
+    await sql`update log_records set id = -1 where id = ${ids[8]}`.execute(db);
+    await sql`update log_records set id = ${ids[8]} where id = ${ids[9]}`.execute(db);
+    await sql`update log_records set id = ${ids[9]} where id = -1`.execute(db);
     result = await checkMessageLog(db);
     const broken = result.problems.filter((p) => p.problem === 'chain-broken').map((p) => p.id);
     expect(broken).toEqual(expect.arrayContaining([String(ids[8]), String(ids[9])]));

@@ -1,57 +1,108 @@
+// Message-log storage (record format v2, docs/protocols/message-log.md). The writer's inserts go
+// through the pool with schema-qualified names and prebuilt statement texts: no query building per
+// batch, and bytes travel as binary parameters.
+import type { Database } from '@jplink/db';
+import { quoteIdentifier } from '@jplink/db';
 import type { SecurityServerDb } from './database.ts';
+import type { CertificateEntry } from '../messagelog/stored-envelope.ts';
+
+export interface LogRowMessage {
+  header: Buffer;
+  body: Buffer | null;
+  bodySha256: Buffer;
+  bodyLength: number;
+  signature: Buffer;
+}
 
 export interface LogRow {
   side: 'client' | 'server';
-  kind: 'request' | 'response';
   messageId: string;
   xRoadId: string;
   client: string;
   service: string;
   peerServer: string;
-  header: Uint8Array;
-  body: Buffer | null;
-  bodySha256: Uint8Array;
-  bodyLength: number;
-  digest: Uint8Array;
-  signature: Uint8Array;
+  request: LogRowMessage;
+  response: LogRowMessage | null;
   prevHash: Buffer;
   recordHash: Buffer;
 }
 
-/** The bytes as a Buffer for pg: Buffers as they are (no copy), other Uint8Arrays wrapped. */
-const asBuffer = (bytes: Uint8Array): Buffer => (Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+const COLUMNS = [
+  'side', 'message_id', 'x_road_id', 'client', 'service', 'peer_server',
+  'request_header', 'request_body', 'request_body_sha256', 'request_body_length', 'request_signature',
+  'response_header', 'response_body', 'response_body_sha256', 'response_body_length', 'response_signature',
+  'prev_hash', 'record_hash',
+] as const;
 
-export async function insertLogRecords(db: SecurityServerDb, rows: LogRow[]): Promise<void> {
-  await db
-    .insertInto('message_log')
-    .values(
-      rows.map((r) => ({
-        side: r.side,
-        kind: r.kind,
-        message_id: r.messageId,
-        x_road_id: r.xRoadId,
-        client: r.client,
-        service: r.service,
-        peer_server: r.peerServer,
-        header: asBuffer(r.header),
-        body: r.body,
-        body_sha256: asBuffer(r.bodySha256),
-        body_length: r.bodyLength,
-        digest: asBuffer(r.digest),
-        signature: asBuffer(r.signature),
-        prev_hash: r.prevHash,
-        record_hash: r.recordHash,
-      })),
-    )
-    .execute();
+export class LogStore {
+  #pool: Database['pool'];
+  #records: string;
+  #certificates: string;
+  #statements = new Map<number, string>();
+
+  constructor(database: Database) {
+    this.#pool = database.pool;
+    const schema = quoteIdentifier(database.schema);
+    this.#records = `${schema}.log_records`;
+    this.#certificates = `${schema}.log_certificates`;
+  }
+
+  #insertText(rows: number): string {
+    let text = this.#statements.get(rows);
+    if (!text) {
+      const n = COLUMNS.length;
+      const tuples = Array.from({ length: rows }, (_, r) => `(${COLUMNS.map((_, c) => `$${r * n + c + 1}`).join(',')})`);
+      text = `insert into ${this.#records} (${COLUMNS.join(',')}) values ${tuples.join(',')}`;
+      if (this.#statements.size < 64) this.#statements.set(rows, text);
+    }
+    return text;
+  }
+
+  /** Inserts the rows in one statement (all or none), in the given order. */
+  async insertRecords(rows: LogRow[]): Promise<void> {
+    const values: unknown[] = [];
+    for (const r of rows) {
+      const q = r.response;
+      values.push(
+        r.side, r.messageId, r.xRoadId, r.client, r.service, r.peerServer,
+        r.request.header, r.request.body, r.request.bodySha256, r.request.bodyLength, r.request.signature,
+        q?.header ?? null, q?.body ?? null, q?.bodySha256 ?? null, q?.bodyLength ?? null, q?.signature ?? null,
+        r.prevHash, r.recordHash,
+      );
+    }
+    await this.#pool.query(this.#insertText(rows.length), values);
+  }
+
+  /** Stores certificates and OCSP responses (already stored ones are left as they are). */
+  async insertCertificates(entries: CertificateEntry[]): Promise<void> {
+    if (entries.length === 0) return;
+    const tuples = entries.map((_, i) => `($${i * 3 + 1},$${i * 3 + 2},$${i * 3 + 3})`).join(',');
+    await this.#pool.query(
+      `insert into ${this.#certificates} (sha256, kind, der) values ${tuples} on conflict (sha256) do nothing`,
+      entries.flatMap((e) => [e.sha256, e.kind, e.der]),
+    );
+  }
 }
 
 export async function lastRecordHash(db: SecurityServerDb): Promise<Buffer | undefined> {
-  const row = await db.selectFrom('message_log').select('record_hash').orderBy('id', 'desc').limit(1).executeTakeFirst();
+  const row = await db.selectFrom('log_records').select('record_hash').orderBy('id', 'desc').limit(1).executeTakeFirst();
   return row?.record_hash;
 }
 
-/** Records in chain order, a page at a time (for checks and, later, archiving). */
+/** Records in chain order, a page at a time (for checks, evidence and archiving). */
 export async function logRecordsAfter(db: SecurityServerDb, afterId: string, limit: number) {
-  return db.selectFrom('message_log').selectAll().where('id', '>', afterId).orderBy('id').limit(limit).execute();
+  return db.selectFrom('log_records').selectAll().where('id', '>', afterId).orderBy('id').limit(limit).execute();
+}
+
+/** Certificates and OCSP responses by SHA-256. */
+export async function logCertificates(db: SecurityServerDb, hashes: Buffer[]): Promise<Map<string, Buffer>> {
+  if (hashes.length === 0) return new Map();
+  const rows = await db.selectFrom('log_certificates').select(['sha256', 'der']).where('sha256', 'in', hashes).execute();
+  return new Map(rows.map((r) => [r.sha256.toString('base64'), r.der]));
+}
+
+/** Message ids the provider side logged since `since` (seeds the replay guard after a restart). */
+export async function serverMessageIdsSince(db: SecurityServerDb, since: Date): Promise<Array<{ messageId: string; loggedAt: Date }>> {
+  const rows = await db.selectFrom('log_records').select(['message_id', 'logged_at']).where('side', '=', 'server').where('logged_at', '>=', since).execute();
+  return rows.map((r) => ({ messageId: r.message_id, loggedAt: r.logged_at }));
 }

@@ -122,4 +122,47 @@ export const securityServerMigrations: Record<string, Migration> = {
         .execute();
     },
   },
+  // Message log v2: one record per exchange and side (request and response together); signature
+  // envelopes stored without the signer certificate and OCSP response, which are kept once each in
+  // log_certificates. v1 rows (pre-release) stay untouched in message_log_v1.
+  '202611260900-message-log-v2': {
+    async up(db: Kysely<any>) {
+      await db.schema.alterTable('message_log').renameTo('message_log_v1').execute();
+      await sql`alter index message_log_message_idx rename to message_log_v1_message_idx`.execute(db);
+      await db.schema
+        .createTable('log_records')
+        .addColumn('id', 'bigserial', (c) => c.primaryKey())
+        .addColumn('logged_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .addColumn('side', 'text', (c) => c.notNull()) // client | server
+        .addColumn('message_id', 'uuid', (c) => c.notNull()) // X-Road-Request-Id
+        .addColumn('x_road_id', 'text', (c) => c.notNull())
+        .addColumn('client', 'text', (c) => c.notNull())
+        .addColumn('service', 'text', (c) => c.notNull())
+        .addColumn('peer_server', 'text', (c) => c.notNull())
+        .addColumn('request_header', 'bytea', (c) => c.notNull())
+        .addColumn('request_body', 'bytea')
+        .addColumn('request_body_sha256', 'bytea', (c) => c.notNull())
+        .addColumn('request_body_length', 'bigint', (c) => c.notNull())
+        .addColumn('request_signature', 'bytea', (c) => c.notNull())
+        .addColumn('response_header', 'bytea')
+        .addColumn('response_body', 'bytea')
+        .addColumn('response_body_sha256', 'bytea')
+        .addColumn('response_body_length', 'bigint')
+        .addColumn('response_signature', 'bytea')
+        .addColumn('prev_hash', 'bytea', (c) => c.notNull())
+        .addColumn('record_hash', 'bytea', (c) => c.notNull())
+        .execute();
+      // Rows of a few KiB stay in the heap page instead of being compressed and moved to TOAST.
+      await sql`alter table log_records set (toast_tuple_target = 8160)`.execute(db);
+      await db.schema.createIndex('log_records_message_idx').on('log_records').column('message_id').execute();
+      await db.schema.createIndex('log_records_x_road_id_idx').on('log_records').column('x_road_id').execute();
+      await db.schema
+        .createTable('log_certificates')
+        .addColumn('sha256', 'bytea', (c) => c.primaryKey())
+        .addColumn('kind', 'text', (c) => c.notNull()) // certificate | ocsp
+        .addColumn('der', 'bytea', (c) => c.notNull())
+        .addColumn('first_logged_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .execute();
+    },
+  },
 };

@@ -45,24 +45,34 @@ export interface SecurityServerTables extends AuditEventsTable {
     subject: string;
     created_at: Timestamp;
   };
-  message_log: {
+  message_log_v1: Record<string, unknown>;
+  log_records: {
     id: Generated<string>;
     logged_at: Timestamp;
     side: 'client' | 'server';
-    kind: 'request' | 'response';
     message_id: string;
     x_road_id: string;
     client: string;
     service: string;
     peer_server: string;
-    header: Buffer;
-    body: Buffer | null;
-    body_sha256: Buffer;
-    body_length: ColumnType<string, number | string, number | string>;
-    digest: Buffer;
-    signature: Buffer;
+    request_header: Buffer;
+    request_body: Buffer | null;
+    request_body_sha256: Buffer;
+    request_body_length: ColumnType<string, number | string, number | string>;
+    request_signature: Buffer;
+    response_header: Buffer | null;
+    response_body: Buffer | null;
+    response_body_sha256: Buffer | null;
+    response_body_length: ColumnType<string | null, number | string | null, number | string | null>;
+    response_signature: Buffer | null;
     prev_hash: Buffer;
     record_hash: Buffer;
+  };
+  log_certificates: {
+    sha256: Buffer;
+    kind: 'certificate' | 'ocsp';
+    der: Buffer;
+    first_logged_at: Timestamp;
   };
 }
 

@@ -1,16 +1,18 @@
 // Walks the message log in chain order and checks, for every record: the hash chain link, the
-// record hash, the message digest against the logged header and body (or body digest), and the
-// signature envelope over that digest. Reports every problem with the record id; stops nothing.
+// record hash, each message's digest against the logged header and body (or body digest), and each
+// signature envelope over that digest (with the signer certificate and OCSP response from
+// log_certificates). Reports every problem with the record id; stops nothing.
 import { createHash } from 'node:crypto';
-import { messageDigestFromHashes, signatureEnvelopeSchema, verifyEnvelope } from '@jplink/exchange';
+import { messageDigestFromHashes, verifyEnvelope } from '@jplink/exchange';
 import type { SecurityServerDb } from '../db/database.ts';
-import { logRecordsAfter } from '../db/message-log.ts';
+import { logCertificates, logRecordsAfter } from '../db/message-log.ts';
 import { GENESIS_HASH, recordHash } from './record-hash.ts';
+import { expandEnvelope, parseStoredEnvelope, type StoredEnvelope } from './stored-envelope.ts';
 
 export interface LogProblem {
   id: string;
   messageId: string;
-  problem: 'chain-broken' | 'record-hash-mismatch' | 'body-mismatch' | 'digest-mismatch' | 'signature-invalid';
+  problem: 'chain-broken' | 'record-hash-mismatch' | 'body-mismatch' | 'signature-invalid';
   detail: string;
 }
 
@@ -29,37 +31,64 @@ export async function checkMessageLog(db: SecurityServerDb, options: { pageSize?
   let records = 0;
   let signaturesVerified = 0;
   const problems: LogProblem[] = [];
+  const certificates = new Map<string, Buffer>();
   for (;;) {
     const page = await logRecordsAfter(db, after, pageSize);
     if (page.length === 0) break;
+    // Parse the stored envelopes of the page and load the certificates they name.
+    const stored = new Map<string, StoredEnvelope | Error>();
+    const wanted = new Set<string>();
+    for (const row of page) {
+      for (const bytes of [row.request_signature, row.response_signature]) {
+        if (!bytes) continue;
+        const key = bytes.toString('base64');
+        if (stored.has(key)) continue;
+        try {
+          const envelope = parseStoredEnvelope(bytes);
+          stored.set(key, envelope);
+          for (const h of [envelope.signerCertificateSha256, envelope.signerOcspSha256]) if (!certificates.has(h)) wanted.add(h);
+        } catch (error) {
+          stored.set(key, error as Error);
+        }
+      }
+    }
+    for (const [h, der] of await logCertificates(db, [...wanted].map((h) => Buffer.from(h, 'base64')))) certificates.set(h, der);
+
     for (const row of page) {
       records += 1;
       const problem = (kind: LogProblem['problem'], detail: string) => problems.push({ id: String(row.id), messageId: row.message_id, problem: kind, detail });
       if (!row.prev_hash.equals(prev)) problem('chain-broken', 'prev_hash is not the previous record’s hash (a record was removed, inserted or reordered)');
+      const response =
+        row.response_header && row.response_body_sha256 && row.response_body_length !== null && row.response_signature
+          ? { header: row.response_header, bodySha256: row.response_body_sha256, bodyLength: Number(row.response_body_length), signature: row.response_signature, body: row.response_body }
+          : null;
+      const request = { header: row.request_header, bodySha256: row.request_body_sha256, bodyLength: Number(row.request_body_length), signature: row.request_signature, body: row.request_body };
       const expected = recordHash(row.prev_hash, {
         side: row.side,
-        kind: row.kind,
         messageId: row.message_id,
         xRoadId: row.x_road_id,
         client: row.client,
         service: row.service,
         peerServer: row.peer_server,
-        header: row.header,
-        bodySha256: row.body_sha256,
-        bodyLength: Number(row.body_length),
-        digest: row.digest,
-        signature: row.signature,
+        request,
+        response,
       });
       if (!expected.equals(row.record_hash)) problem('record-hash-mismatch', 'the record’s fields do not match its hash');
-      if (row.body && !sha256(row.body).equals(row.body_sha256)) problem('body-mismatch', 'the logged body does not match its digest');
-      const digest = messageDigestFromHashes(row.kind, sha256(row.header), row.body_sha256);
-      if (!digest.equals(row.digest)) problem('digest-mismatch', 'the message digest does not match the logged header and body');
-      try {
-        const envelope = signatureEnvelopeSchema.parse(JSON.parse(row.signature.toString('utf8')));
-        verifyEnvelope({ digest, envelope });
-        signaturesVerified += 1;
-      } catch (error) {
-        problem('signature-invalid', (error as Error).message);
+      for (const [kind, m] of [['request', request], ['response', response]] as const) {
+        if (!m) continue;
+        if (m.body && (!sha256(m.body).equals(m.bodySha256) || m.body.length !== m.bodyLength)) problem('body-mismatch', `the logged ${kind} body does not match its digest`);
+        const digest = messageDigestFromHashes(kind, sha256(m.header), m.bodySha256);
+        const envelope = stored.get(m.signature.toString('base64'));
+        try {
+          if (envelope instanceof Error || envelope === undefined) throw envelope ?? new Error('no signature');
+          const certificate = certificates.get(envelope.signerCertificateSha256);
+          const ocsp = certificates.get(envelope.signerOcspSha256);
+          if (!certificate || !ocsp) throw new Error('the signer certificate or its OCSP response is not in log_certificates');
+          verifyEnvelope({ digest, envelope: expandEnvelope(envelope, certificate, ocsp) });
+          signaturesVerified += 1;
+        } catch (error) {
+          problem('signature-invalid', `${kind}: ${(error as Error).message}`);
+        }
       }
       prev = row.record_hash;
       after = String(row.id);

@@ -1,38 +1,60 @@
-// Writes message-log records with group commit: records that arrive while a write is in flight are
-// inserted together in one multi-row statement, so the log costs one round trip per batch rather
-// than per message. Each append resolves only once its record is committed (the exchange answers
-// its client after that). The hash chain is computed here, in insertion order, by this one writer.
+// Writes message-log records (one per exchange and side) with group commit: records that arrive
+// while a write is in flight are inserted together in one multi-row statement, so the log costs
+// one round trip per batch rather than per exchange. Each append resolves only once its record is
+// committed (the exchange answers its client after that). The hash chain is computed here, in
+// insertion order, by this one writer.
 import type { Logger } from '@jplink/kit';
+import type { SignatureEnvelope } from '@jplink/exchange';
 import type { SecurityServerDb } from '../db/database.ts';
-import { insertLogRecords, lastRecordHash } from '../db/message-log.ts';
-import { GENESIS_HASH, recordHash, type HashedFields } from './record-hash.ts';
+import { lastRecordHash, type LogRow, type LogRowMessage, type LogStore } from '../db/message-log.ts';
+import { GENESIS_HASH, recordHash } from './record-hash.ts';
+import { CertificateCatalog, storedEnvelopeBytes } from './stored-envelope.ts';
 
-export interface NewLogRecord extends HashedFields {
+export interface LoggedMessage {
+  /** The HEADER frame payload as signed. */
+  header: Buffer;
+  headerSha256: Buffer;
+  body: Buffer;
+  bodySha256: Buffer;
+  envelope: SignatureEnvelope;
+}
+
+export interface ExchangeLogEntry {
   side: 'client' | 'server';
-  kind: 'request' | 'response';
-  /** Null when body logging is off for the subsystem or the body is over the logging limit. */
-  body: Buffer | null;
+  messageId: string;
+  xRoadId: string;
+  client: string;
+  service: string;
+  peerServer: string;
+  /** False when body logging is off for the subsystem: only the bodies' digests and lengths are kept. */
+  logBodies: boolean;
+  request: LoggedMessage;
+  response: LoggedMessage | null;
 }
 
 interface Pending {
-  record: NewLogRecord;
+  row: Omit<LogRow, 'prevHash' | 'recordHash'>;
+  headerHashes: [Buffer, Buffer | undefined];
   resolve: () => void;
   reject: (error: unknown) => void;
 }
 
 export class MessageLogWriter {
   #db: SecurityServerDb;
+  #store: LogStore;
   #logger: Logger;
   #maxBatch: number;
+  #catalog = new CertificateCatalog();
   #queue: Pending[] = [];
   #writing = false;
   #lastHash: Buffer = GENESIS_HASH;
-  #stats = { records: 0, batches: 0 };
+  #stats = { records: 0, batches: 0, failedBatches: 0 };
 
-  constructor(deps: { db: SecurityServerDb; logger: Logger }, options: { maxBatch?: number } = {}) {
+  constructor(deps: { db: SecurityServerDb; store: LogStore; logger: Logger }, options: { maxBatch?: number } = {}) {
     this.#db = deps.db;
+    this.#store = deps.store;
     this.#logger = deps.logger;
-    this.#maxBatch = options.maxBatch ?? 500;
+    this.#maxBatch = options.maxBatch ?? 256;
   }
 
   async start(): Promise<void> {
@@ -40,12 +62,29 @@ export class MessageLogWriter {
   }
 
   stats() {
-    return { ...this.#stats };
+    return { ...this.#stats, queued: this.#queue.length };
   }
 
-  append(record: NewLogRecord): Promise<void> {
+  append(entry: ExchangeLogEntry): Promise<void> {
+    const message = (m: LoggedMessage): LogRowMessage => ({
+      header: m.header,
+      body: entry.logBodies ? m.body : null,
+      bodySha256: m.bodySha256,
+      bodyLength: m.body.length,
+      signature: storedEnvelopeBytes(m.envelope, this.#catalog),
+    });
+    const row = {
+      side: entry.side,
+      messageId: entry.messageId,
+      xRoadId: entry.xRoadId,
+      client: entry.client,
+      service: entry.service,
+      peerServer: entry.peerServer,
+      request: message(entry.request),
+      response: entry.response ? message(entry.response) : null,
+    };
     return new Promise((resolve, reject) => {
-      this.#queue.push({ record, resolve, reject });
+      this.#queue.push({ row, headerHashes: [entry.request.headerSha256, entry.response?.headerSha256], resolve, reject });
       if (!this.#writing) void this.#drain();
     });
   }
@@ -57,20 +96,28 @@ export class MessageLogWriter {
         const batch = this.#queue.splice(0, this.#maxBatch);
         const before = this.#lastHash;
         let prev = before;
-        const rows = batch.map(({ record }) => {
-          const hash = recordHash(prev, record);
-          const row = { ...record, prevHash: prev, recordHash: hash };
+        const rows: LogRow[] = batch.map(({ row, headerHashes }) => {
+          const hash = recordHash(prev, {
+            ...row,
+            request: { ...row.request, headerSha256: headerHashes[0] },
+            response: row.response ? { ...row.response, ...(headerHashes[1] ? { headerSha256: headerHashes[1] } : {}) } : null,
+          });
+          const out = { ...row, prevHash: prev, recordHash: hash };
           prev = hash;
-          return row;
+          return out;
         });
+        const certificates = this.#catalog.takeUnsaved();
         try {
-          await insertLogRecords(this.#db, rows);
+          await this.#store.insertCertificates(certificates);
+          await this.#store.insertRecords(rows);
           this.#lastHash = prev;
           this.#stats.records += batch.length;
           this.#stats.batches += 1;
           for (const pending of batch) pending.resolve();
         } catch (error) {
           this.#lastHash = before; // nothing of this batch was stored
+          this.#catalog.putBack(certificates);
+          this.#stats.failedBatches += 1;
           this.#logger.error({ err: error, records: batch.length }, 'message log write failed');
           for (const pending of batch) pending.reject(error);
         }

@@ -14,7 +14,6 @@ import { filterBackendResponseHeaders, xroadResponseHeaders } from '../rest/resp
 import { prRestUrl } from '../rest/pr-rest-url.ts';
 import type { ConfView } from '../conf/conf-view.ts';
 import type { ProxyContext } from './context.ts';
-import { logRecord } from './log-record.ts';
 import { readBody } from './read-body.ts';
 import { answerListClients } from './list-clients.ts';
 
@@ -93,12 +92,6 @@ export function createClientProxyHandler(ctx: ProxyContext, options: { secure: b
         throw error;
       }
       preferred.set(provider, target.id);
-      // The client side logs requests that a provider's server answered (retries to another server
-      // reuse the message id); the record commits while the answer is checked.
-      const requestLogged = ctx.log.append(
-        logRecord({ side: 'client', kind: 'request', messageId, xRoadId, client, service, peerServer: target.id, headerBytes: written.headerBytes, body, logBody, digest: written.digest, bodySha256: written.bodySha256, headerSha256: written.headerSha256, envelope: written.envelope, envelopeBytes: written.envelopeBytes }),
-      );
-      requestLogged.catch(() => undefined);
       const answer = await verifyResponse(response, { target, messageId, requestDigest: written.digest, provider: parsed.service });
       const expectedHash = computeRequestHash({
         method: parsed.method,
@@ -107,12 +100,19 @@ export function createClientProxyHandler(ctx: ProxyContext, options: { secure: b
         body,
       });
       if (answer.header.requestHash !== expectedHash) throw new XRoadError('server.clientproxy.invalid_response', 'the provider’s request hash does not match the request sent');
-      await Promise.all([
-        requestLogged,
-        ctx.log.append(
-          logRecord({ side: 'client', kind: 'response', messageId, xRoadId, client, service, peerServer: target.id, headerBytes: response.headerBytes, body: response.body, logBody, digest: response.digest, bodySha256: response.bodySha256, headerSha256: response.headerSha256, envelope: response.signature! }),
-        ),
-      ]);
+      // The client side logs each exchange a provider's server answered (a retry to another server
+      // reuses the message id), request and response in one record, before answering.
+      await ctx.log.append({
+        side: 'client',
+        messageId,
+        xRoadId,
+        client,
+        service,
+        peerServer: target.id,
+        logBodies: logBody,
+        request: { header: written.headerBytes, headerSha256: written.headerSha256, body, bodySha256: written.bodySha256, envelope: written.envelope },
+        response: { header: response.headerBytes, headerSha256: response.headerSha256, body: response.body, bodySha256: response.bodySha256, envelope: response.signature! },
+      });
       const headers = [
         ...filterBackendResponseHeaders(Object.fromEntries(groupHeaders(answer.header.headers))),
         ...xroadResponseHeaders({ client: parsed.client, service: parsed.service, xRoadId, requestId: messageId, requestHash: answer.header.requestHash }),

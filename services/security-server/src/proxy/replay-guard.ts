@@ -1,6 +1,6 @@
 // Refuses replayed messages: a message id is accepted once within the acceptance window, and a
-// message created outside ±window is refused outright. The message log's unique index on
-// (message_id, side, kind) is the durable backstop across restarts.
+// message created outside ±window is refused outright. After a restart the guard is seeded with the
+// message ids the provider side logged within the window.
 import { XRoadError } from '../errors.ts';
 
 export class ReplayGuard {
@@ -22,6 +22,11 @@ export class ReplayGuard {
     if (this.#seen.has(messageId)) throw new XRoadError('server.serverproxy.replayed_message', 'this message was already received');
     this.#seen.set(messageId, created);
     if (this.#seen.size % 1024 === 0) this.#prune(now);
+  }
+
+  /** Marks a message id as seen (at `at`, ms since the epoch). */
+  remember(messageId: string, at: number): void {
+    this.#seen.set(messageId, at);
   }
 
   #prune(now: number) {

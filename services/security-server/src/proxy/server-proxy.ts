@@ -24,7 +24,6 @@ import { computeRequestHash, requestHashHeaders } from '../rest/request-hash.ts'
 import { filterBackendResponseHeaders } from '../rest/response-headers.ts';
 import { prRestUrl } from '../rest/pr-rest-url.ts';
 import type { ProxyContext } from './context.ts';
-import { logRecord } from './log-record.ts';
 import { answerMetaservice, isMetaservice } from './metaservices.ts';
 
 function decodeOcsp(value: string | string[] | undefined): Buffer | undefined {
@@ -114,8 +113,8 @@ export function createExchangeHandler(ctx: ProxyContext) {
         });
         answer = { status: backend.status, headers: filterBackendResponseHeaders(backend.headers), body: backend.body };
       }
-      // 6. Sign, log and send the response. Request and response records are committed together
-      // (one commit on the critical path) before the response leaves.
+      // 6. Sign, log and send the response: request and response are one log record, committed
+      // before the response leaves.
       const responseHeader: Omit<ResponseHeader, 'bodyLength'> = {
         protocol: 'jpx/1',
         kind: 'response',
@@ -132,13 +131,17 @@ export function createExchangeHandler(ctx: ProxyContext) {
         body: answer.body,
         sign: (digest) => ctx.signers.sign(service.memberClass, service.memberCode, digest, 'server'),
       });
-      const requestRecord = ctx.log.append(
-        logRecord({ side: 'server', kind: 'request', messageId: header.messageId, xRoadId: header.xRoadId, client: header.client, service: header.service, peerServer: header.senderServer, headerBytes: message.headerBytes, body: message.body, logBody, digest: message.digest, bodySha256: message.bodySha256, headerSha256: message.headerSha256, envelope: message.signature! }),
-      );
-      const responseRecord = ctx.log.append(
-        logRecord({ side: 'server', kind: 'response', messageId: header.messageId, xRoadId: header.xRoadId, client: header.client, service: header.service, peerServer: header.senderServer, headerBytes: written.headerBytes, body: answer.body, logBody, digest: written.digest, bodySha256: written.bodySha256, headerSha256: written.headerSha256, envelope: written.envelope, envelopeBytes: written.envelopeBytes }),
-      );
-      await Promise.all([requestRecord, responseRecord]);
+      await ctx.log.append({
+        side: 'server',
+        messageId: header.messageId,
+        xRoadId: header.xRoadId,
+        client: header.client,
+        service: header.service,
+        peerServer: header.senderServer,
+        logBodies: logBody,
+        request: { header: message.headerBytes, headerSha256: message.headerSha256, body: message.body, bodySha256: message.bodySha256, envelope: message.signature },
+        response: { header: written.headerBytes, headerSha256: written.headerSha256, body: answer.body, bodySha256: written.bodySha256, envelope: written.envelope },
+      });
       const payload = Buffer.concat(written.frames);
       res.writeHead(200, { 'content-type': EXCHANGE_CONTENT_TYPE, 'content-length': String(payload.length) });
       res.end(payload);

@@ -23,6 +23,8 @@ export interface RunningSs {
   clock: { offsetMs: number };
   ports: { isHttp: number; isHttps: number; exchange: number; ocsp: number; admin: number };
   dataDir: string;
+  /** Stops this server and starts it again on the same database, data folder and ports (replaces `ss`). */
+  restart(): Promise<void>;
   drop(): Promise<void>;
 }
 
@@ -86,22 +88,29 @@ export async function startSecurityServer(
   const database = await createTestDatabase<SecurityServerTables>('ss');
   const logger = createLogger({ name: member.server, level: process.env.JPLINK_TEST_LOG ?? 'silent' });
   const clock = { offsetMs: 0 };
-  const ss = await createSecurityServer(config, { database, logger, passphrase: 'security-server-test-passphrase', now: () => new Date(Date.now() + clock.offsetMs) });
+  const start = () => createSecurityServer(config, { database, logger, passphrase: 'security-server-test-passphrase', now: () => new Date(Date.now() + clock.offsetMs) });
+  const ss = await start();
   const subsystem = `JP-TEST/${member.memberClass}/${member.memberCode}/${member.subsystem}`;
   await ss.saveClient({ subsystem, connectionType: 'http' });
   await ss.enrol({ clients: [subsystem], waitSeconds: 30 });
   const bound = await ss.listen();
-  return {
+  const running: RunningSs = {
     ss,
     clock,
     ports: bound,
     dataDir,
+    async restart() {
+      await running.ss.close();
+      running.ss = await start();
+      await running.ss.listen();
+    },
     async drop() {
-      await ss.close();
+      await running.ss.close();
       await database.drop();
       await rm(dataDir, { recursive: true, force: true });
     },
   };
+  return running;
 }
 
 export interface TestNetwork {
