@@ -165,4 +165,41 @@ export const securityServerMigrations: Record<string, Migration> = {
         .execute();
     },
   },
+  // Evidence (docs/protocols/evidence.md): batch timestamps over ranges of log records, the archive
+  // chain, and the per-subsystem "timestamp immediately" switch.
+  '202611261000-log-timestamps-archives': {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable('log_timestamps')
+        .addColumn('id', 'bigserial', (c) => c.primaryKey())
+        .addColumn('first_record_id', 'bigint', (c) => c.notNull())
+        .addColumn('last_record_id', 'bigint', (c) => c.notNull())
+        .addColumn('record_count', 'integer', (c) => c.notNull())
+        .addColumn('tree_root', 'bytea', (c) => c.notNull())
+        .addColumn('token', 'bytea', (c) => c.notNull())
+        .addColumn('tsa_name', 'text', (c) => c.notNull())
+        .addColumn('tsa_url', 'text', (c) => c.notNull())
+        .addColumn('gen_time', 'timestamptz', (c) => c.notNull())
+        .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .execute();
+      await db.schema.createIndex('log_timestamps_last_idx').on('log_timestamps').column('last_record_id').execute();
+      await db.schema
+        .createTable('log_archives')
+        .addColumn('id', 'bigserial', (c) => c.primaryKey())
+        .addColumn('grp', 'text', (c) => c.notNull()) // 'all', a member or a subsystem id
+        .addColumn('sequence', 'integer', (c) => c.notNull())
+        .addColumn('file_name', 'text', (c) => c.notNull())
+        .addColumn('sha256', 'bytea', (c) => c.notNull())
+        .addColumn('first_record_id', 'bigint', (c) => c.notNull())
+        .addColumn('last_record_id', 'bigint', (c) => c.notNull())
+        .addColumn('record_count', 'integer', (c) => c.notNull())
+        .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .addUniqueConstraint('log_archives_group_sequence', ['grp', 'sequence'])
+        .execute();
+      // Up to which record id every record has been archived (one row; 0 = none yet).
+      await db.schema.createTable('log_archive_state').addColumn('id', 'integer', (c) => c.primaryKey()).addColumn('archived_through', 'bigint', (c) => c.notNull()).execute();
+      await sql`insert into log_archive_state (id, archived_through) values (1, 0)`.execute(db);
+      await db.schema.alterTable('clients').addColumn('timestamp_immediately', 'boolean', (c) => c.notNull().defaultTo(false)).execute();
+    },
+  },
 };

@@ -19,6 +19,7 @@ export interface SecurityServerTables extends AuditEventsTable {
     subsystem: string;
     connection_type: ColumnType<ConnectionType, ConnectionType | undefined, ConnectionType>;
     log_bodies: ColumnType<boolean, boolean | undefined, boolean>;
+    timestamp_immediately: ColumnType<boolean, boolean | undefined, boolean>;
     status: ColumnType<ClientStatus, ClientStatus | undefined, ClientStatus>;
     created_at: Timestamp;
   };
@@ -68,6 +69,30 @@ export interface SecurityServerTables extends AuditEventsTable {
     prev_hash: Buffer;
     record_hash: Buffer;
   };
+  log_timestamps: {
+    id: Generated<string>;
+    first_record_id: ColumnType<string, number | string, number | string>;
+    last_record_id: ColumnType<string, number | string, number | string>;
+    record_count: number;
+    tree_root: Buffer;
+    token: Buffer;
+    tsa_name: string;
+    tsa_url: string;
+    gen_time: Timestamp;
+    created_at: Timestamp;
+  };
+  log_archives: {
+    id: Generated<string>;
+    grp: string;
+    sequence: number;
+    file_name: string;
+    sha256: Buffer;
+    first_record_id: ColumnType<string, number | string, number | string>;
+    last_record_id: ColumnType<string, number | string, number | string>;
+    record_count: number;
+    created_at: Timestamp;
+  };
+  log_archive_state: { id: number; archived_through: ColumnType<string, number | string, number | string> };
   log_certificates: {
     sha256: Buffer;
     kind: 'certificate' | 'ocsp';
