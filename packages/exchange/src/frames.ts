@@ -18,7 +18,7 @@ export interface FrameLimits {
   maxFrameBytes?: number;
 }
 
-const FRAME_PREFIX_BYTES = 5;
+export const FRAME_PREFIX_BYTES = 5;
 
 export function isFrameType(value: number): value is FrameType {
   return value >= FRAME.HEADER && value <= FRAME.ERROR;
@@ -71,36 +71,45 @@ function checkLimits(limits: FrameLimits): { maxBodyBytes: number; maxFrameBytes
   return { maxBodyBytes, maxFrameBytes };
 }
 
-function toBuffer(chunk: unknown): Buffer {
+export function toBuffer(chunk: unknown): Buffer {
   if (Buffer.isBuffer(chunk)) return chunk;
   if (chunk instanceof Uint8Array) return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
   throw new ExchangeError('JPX_INVALID_ARGUMENT', 'frame source must yield Buffer or Uint8Array chunks (no string encoding)');
 }
 
 /**
- * Splits a byte source into frames. Checks each frame on its own: known type, payload length
- * within `maxFrameBytes`, non-empty BODY, BODY total within `maxBodyBytes` (checked from the
- * length prefix, before buffering), and that the source does not end inside a frame.
- * Frame order is checked by readMessage. Throwing ends the iteration of `source` (a Node stream
- * is destroyed by that; Node keeps the socket of a server-side request, so a refusal can still be sent).
+ * Incremental, synchronous frame splitter: `push` chunks as they arrive, complete frames are handed
+ * to `onFrame` in order; `end` when the source ends. Checks each frame on its own: known type
+ * (as soon as the byte arrives), payload length within `maxFrameBytes` and BODY total within
+ * `maxBodyBytes` (both from the length prefix, before the payload), non-empty BODY, and that the
+ * source does not end inside a frame. Payloads are views into the pushed chunks when a frame lies
+ * inside one chunk. An exception thrown by `onFrame` stops the split and propagates.
  */
-export async function* readFrames(source: AsyncIterable<Buffer | Uint8Array>, limits: FrameLimits): AsyncGenerator<Frame, void, undefined> {
-  const { maxBodyBytes, maxFrameBytes } = checkLimits(limits);
-  const chunks: Buffer[] = [];
-  let buffered = 0;
-  let bodyBytes = 0;
+export class FrameSplitter {
+  readonly #maxBodyBytes: number;
+  readonly #maxFrameBytes: number;
+  #chunks: Buffer[] = [];
+  #buffered = 0;
+  #bodyBytes = 0;
   // Prefix of the frame being read, once known.
-  let type: FrameType | undefined;
-  let length = -1;
+  #type: FrameType | undefined;
+  #length = -1;
+
+  constructor(limits: FrameLimits) {
+    const { maxBodyBytes, maxFrameBytes } = checkLimits(limits);
+    this.#maxBodyBytes = maxBodyBytes;
+    this.#maxFrameBytes = maxFrameBytes;
+  }
 
   /** Removes and returns the first n buffered bytes (n <= buffered). */
-  const take = (n: number): Buffer => {
+  #take(n: number): Buffer {
+    const chunks = this.#chunks;
     const first = chunks[0] as Buffer;
+    this.#buffered -= n;
     if (first.length >= n) {
       const out = first.subarray(0, n);
       if (first.length === n) chunks.shift();
       else chunks[0] = first.subarray(n);
-      buffered -= n;
       return out;
     }
     const out = Buffer.allocUnsafe(n);
@@ -113,43 +122,81 @@ export async function* readFrames(source: AsyncIterable<Buffer | Uint8Array>, li
       if (used === head.length) chunks.shift();
       else chunks[0] = head.subarray(used);
     }
-    buffered -= n;
     return out;
-  };
+  }
 
-  for await (const raw of source) {
-    const chunk = toBuffer(raw);
-    if (chunk.length === 0) continue;
-    chunks.push(chunk);
-    buffered += chunk.length;
+  push(chunk: Buffer, onFrame: (type: FrameType, payload: Buffer) => void): void {
+    if (chunk.length === 0) return;
+    this.#chunks.push(chunk);
+    this.#buffered += chunk.length;
     for (;;) {
+      let type = this.#type;
       if (type === undefined) {
-        if (buffered === 0) break;
-        const t = (chunks[0] as Buffer)[0] as number;
+        if (this.#buffered === 0) return;
+        const t = (this.#chunks[0] as Buffer)[0] as number;
         if (!isFrameType(t)) throw new ExchangeError('JPX_MALFORMED', `unknown frame type ${frameTypeName(t)}`);
-        type = t;
+        this.#type = type = t;
       }
+      let length = this.#length;
       if (length < 0) {
-        if (buffered < FRAME_PREFIX_BYTES) break;
-        length = take(FRAME_PREFIX_BYTES).readUInt32BE(1);
-        if (length > maxFrameBytes) {
-          throw new ExchangeError('JPX_MALFORMED', `${frameTypeName(type)} frame of ${length} bytes exceeds the frame limit of ${maxFrameBytes}`);
+        if (this.#buffered < FRAME_PREFIX_BYTES) return;
+        const first = this.#chunks[0] as Buffer;
+        if (first.length > FRAME_PREFIX_BYTES) {
+          length = first.readUInt32BE(1);
+          this.#chunks[0] = first.subarray(FRAME_PREFIX_BYTES);
+          this.#buffered -= FRAME_PREFIX_BYTES;
+        } else {
+          length = this.#take(FRAME_PREFIX_BYTES).readUInt32BE(1);
+        }
+        this.#length = length;
+        if (length > this.#maxFrameBytes) {
+          throw new ExchangeError('JPX_MALFORMED', `${frameTypeName(type)} frame of ${length} bytes exceeds the frame limit of ${this.#maxFrameBytes}`);
         }
         if (type === FRAME.BODY) {
           if (length === 0) throw new ExchangeError('JPX_MALFORMED', 'empty BODY frame');
-          bodyBytes += length;
-          if (bodyBytes > maxBodyBytes) throw new ExchangeError('JPX_BODY_TOO_LARGE', `message body exceeds ${maxBodyBytes} bytes`);
+          this.#bodyBytes += length;
+          if (this.#bodyBytes > this.#maxBodyBytes) throw new ExchangeError('JPX_BODY_TOO_LARGE', `message body exceeds ${this.#maxBodyBytes} bytes`);
         }
       }
-      if (buffered < length) break;
-      const payload = length === 0 ? Buffer.alloc(0) : take(length);
-      const frame: Frame = { type, payload };
-      type = undefined;
-      length = -1;
-      yield frame;
+      if (this.#buffered < length) return;
+      const payload = length === 0 ? Buffer.alloc(0) : this.#take(length);
+      this.#type = undefined;
+      this.#length = -1;
+      onFrame(type, payload);
     }
   }
-  if (type !== undefined) {
-    throw new ExchangeError('JPX_TRUNCATED', length < 0 ? 'stream ended inside a frame prefix' : 'stream ended inside a frame payload');
+
+  /** The source ended: throws JPX_TRUNCATED when that was inside a frame. */
+  end(): void {
+    if (this.#type !== undefined) {
+      throw new ExchangeError('JPX_TRUNCATED', this.#length < 0 ? 'stream ended inside a frame prefix' : 'stream ended inside a frame payload');
+    }
   }
+}
+
+/**
+ * Splits a byte source into frames (a FrameSplitter over an async source). Frame order is checked
+ * by readMessage. Throwing ends the iteration of `source` (a Node stream is destroyed by that; Node
+ * keeps the socket of a server-side request, so a refusal can still be sent).
+ */
+export async function* readFrames(source: AsyncIterable<Buffer | Uint8Array>, limits: FrameLimits): AsyncGenerator<Frame, void, undefined> {
+  const splitter = new FrameSplitter(limits);
+  let frames: Frame[] = [];
+  const collect = (type: FrameType, payload: Buffer): void => {
+    frames.push({ type, payload });
+  };
+  for await (const raw of source) {
+    let failure: unknown;
+    try {
+      splitter.push(toBuffer(raw), collect);
+    } catch (error) {
+      failure = error;
+    }
+    // The frames completed before a failure come first, as if split one at a time.
+    const ready = frames;
+    frames = [];
+    for (const frame of ready) yield frame;
+    if (failure !== undefined) throw failure;
+  }
+  splitter.end();
 }

@@ -3,7 +3,7 @@ import { securityServerIdText, serviceIdText, subsystemIdText } from '@jplink/co
 import { z } from 'zod';
 import { PROTOCOL } from './constants.ts';
 import { ExchangeError } from './errors.ts';
-import { base64Sha256, httpHeaderField, isoMillis, plainText, uuidV4 } from './schema-fields.ts';
+import { CANONICAL_SHA256_BASE64, base64Sha256, httpHeaderField, isoMillis, isoMillisOk, plainText, uuidV4 } from './schema-fields.ts';
 
 /** HTTP method: an RFC 9110 token (case-sensitive; backends expect upper case). */
 const method = z.string().regex(/^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,32}$/, 'method must be an HTTP token');
@@ -67,12 +67,15 @@ function parseWith<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
 
 /** Validates a request header (e.g. `readMessage(...).header`); throws JPX_HEADER_INVALID. */
 export function parseRequestHeader(value: unknown): RequestHeader {
-  return parseWith(requestHeaderSchema, value, 'request header');
+  // The hand-written checks accept the valid ones; the schema decides (and words) the rest.
+  const fast = fastMessageHeader(value);
+  return fast?.kind === 'request' ? fast : parseWith(requestHeaderSchema, value, 'request header');
 }
 
 /** Validates a response header; throws JPX_HEADER_INVALID. */
 export function parseResponseHeader(value: unknown): ResponseHeader {
-  return parseWith(responseHeaderSchema, value, 'response header');
+  const fast = fastMessageHeader(value);
+  return fast?.kind === 'response' ? fast : parseWith(responseHeaderSchema, value, 'response header');
 }
 
 /** Validates a header of either kind (by its `kind` field); throws JPX_HEADER_INVALID. */
@@ -96,8 +99,6 @@ const PATH = /^(?:\/[\x21\x22\x24-\x3e\x40-\x7e]*)?$/;
 const QUERY = /^[\x21\x22\x24-\x7e]*$/;
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9a-z]{1,256}$/;
 const NO_CONTROLS = /^[^\x00-\x08\x0a-\x1f\x7f]*$/;
-const ISO_MILLIS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
-const CANONICAL_SHA256_BASE64 = /^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$/;
 
 /** Identifier texts (servers, clients, services) already accepted by their schemas: few distinct values. */
 const knownIds = new Map<z.ZodType, Set<string>>();
@@ -114,12 +115,6 @@ function idOk(schema: z.ZodType, value: unknown): boolean {
 
 const textOk = (value: unknown, min: number, max: number): boolean =>
   typeof value === 'string' && value.length >= min && value.length <= max && NO_CONTROLS.test(value);
-
-function createdAtOk(value: unknown): boolean {
-  if (typeof value !== 'string' || !ISO_MILLIS.test(value)) return false;
-  const time = Date.parse(value);
-  return Number.isFinite(time) && new Date(time).toISOString() === value;
-}
 
 function headersOk(value: unknown): boolean {
   if (!Array.isArray(value) || value.length > 1024) return false;
@@ -139,7 +134,7 @@ const REQUEST_FIELDS: ReadonlyArray<readonly [string, Check, boolean]> = [
   ['kind', (v) => v === 'request', true],
   ['messageId', (v) => typeof v === 'string' && UUID_V4.test(v), true],
   ['xRoadId', (v) => typeof v === 'string' && VISIBLE_256.test(v), true],
-  ['createdAt', createdAtOk, true],
+  ['createdAt', isoMillisOk, true],
   ['senderServer', (v) => idOk(securityServerIdText, v), true],
   ['targetServer', (v) => idOk(securityServerIdText, v), true],
   ['client', (v) => idOk(subsystemIdText, v), true],
@@ -158,7 +153,7 @@ const RESPONSE_FIELDS: ReadonlyArray<readonly [string, Check, boolean]> = [
   ['kind', (v) => v === 'response', true],
   ['messageId', (v) => typeof v === 'string' && UUID_V4.test(v), true],
   ['requestDigest', (v) => typeof v === 'string' && CANONICAL_SHA256_BASE64.test(v), true],
-  ['createdAt', createdAtOk, true],
+  ['createdAt', isoMillisOk, true],
   ['senderServer', (v) => idOk(securityServerIdText, v), true],
   ['status', (v) => Number.isInteger(v) && (v as number) >= 100 && (v as number) <= 599, true],
   ['headers', headersOk, true],

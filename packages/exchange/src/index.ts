@@ -22,7 +22,7 @@ export {
   OCSP_PORT,
   PROTOCOL,
 } from './constants.ts';
-export { FRAME, encodeBodyFrames, encodeFrame, readFrames, type Frame, type FrameLimits, type FrameType } from './frames.ts';
+export { FRAME, FrameSplitter, encodeBodyFrames, encodeFrame, readFrames, type Frame, type FrameLimits, type FrameType } from './frames.ts';
 export {
   parseMessageHeader,
   parseRequestHeader,
@@ -48,7 +48,7 @@ export { rootSigningInput } from './root-signature.ts';
 export { createBatchSigner, type BatchSigner, type BatchSignerOptions, type BatchSignerStats } from './batch-signer.ts';
 export { verifyEnvelope, type VerifiedEnvelope, type VerifyEnvelopeInput } from './verify-envelope.ts';
 export { memberIdOfSigner } from './signer-identity.ts';
-export { readMessage, type ReadMessageOptions, type ReadMessageResult } from './read-message.ts';
+export { MessageParser, parseMessage, readMessage, type ReadMessageOptions, type ReadMessageResult } from './read-message.ts';
 export {
   MessageWriter,
   encodeErrorFrame,

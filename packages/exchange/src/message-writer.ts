@@ -3,8 +3,8 @@ import { MAX_FRAME_BYTES } from './constants.ts';
 import { createDigester, type Digester } from './digest.ts';
 import { checkEnvelope, errorFrameSchema, type ErrorFrame, type SignatureEnvelope } from './envelope.ts';
 import { ExchangeError } from './errors.ts';
-import { FRAME, encodeBodyFrames, encodeFrame } from './frames.ts';
-import { fastMessageHeader, parseMessageHeader, type MessageHeader } from './headers.ts';
+import { FRAME, FRAME_PREFIX_BYTES, encodeBodyFrames, encodeFrame } from './frames.ts';
+import { parseMessageHeader, type MessageHeader } from './headers.ts';
 
 export type SignFunction = (digest: Buffer) => Promise<SignatureEnvelope>;
 
@@ -49,7 +49,7 @@ export class MessageWriter {
 
   constructor(header: object) {
     // Headers built by the Security Server pass the hand-written checks; anything else gets the schema.
-    this.header = fastMessageHeader(header) ?? parseMessageHeader(header);
+    this.header = parseMessageHeader(header);
     this.headerBytes = Buffer.from(JSON.stringify(this.header), 'utf8');
     if (this.headerBytes.length > MAX_FRAME_BYTES) {
       throw new ExchangeError('JPX_INVALID_ARGUMENT', `serialised header has ${this.headerBytes.length} bytes, more than ${MAX_FRAME_BYTES}`);
@@ -83,8 +83,8 @@ export class MessageWriter {
     const checked = checkEnvelope(await sign(digest));
     if ('issue' in checked) throw new ExchangeError('JPX_INVALID_ARGUMENT', `sign() returned an invalid signature envelope: ${checked.issue}`);
     const envelope = checked.envelope;
-    const envelopeBytes = Buffer.from(JSON.stringify(envelope), 'utf8');
-    return { frame: encodeFrame(FRAME.SIGNATURE, envelopeBytes), digest, bodySha256: this.#digester.bodySha256(), envelope, envelopeBytes };
+    const frame = signatureFrameOf(envelope);
+    return { frame, digest, bodySha256: this.#digester.bodySha256(), envelope, envelopeBytes: frame.subarray(FRAME_PREFIX_BYTES) };
   }
 
   /** The final ERROR frame, when the sender cannot complete the message. */
@@ -92,6 +92,34 @@ export class MessageWriter {
     this.#finished = true;
     return encodeErrorFrame(error);
   }
+}
+
+// The JSON of an envelope starts with its algorithm, signer certificate and OCSP response: the same
+// few kilobytes for every message of a signer (until its OCSP response is renewed), so serialised once.
+const envelopeHeads = new Map<string, { algorithm: string; certificate: string; json: Buffer }>();
+
+/**
+ * The SIGNATURE frame of an envelope (fields in schema order, as checkEnvelope returns them):
+ * byte for byte `encodeFrame(FRAME.SIGNATURE, Buffer.from(JSON.stringify(envelope)))`.
+ */
+function signatureFrameOf(envelope: SignatureEnvelope): Buffer {
+  const { algorithm, signerCertificate, signerOcsp, ...rest } = envelope;
+  let head = envelopeHeads.get(signerOcsp);
+  if (head?.algorithm !== algorithm || head.certificate !== signerCertificate) {
+    const json = JSON.stringify({ algorithm, signerCertificate, signerOcsp });
+    head = { algorithm, certificate: signerCertificate, json: Buffer.from(`${json.slice(0, -1)},`, 'utf8') };
+    if (envelopeHeads.size >= 16) envelopeHeads.clear();
+    envelopeHeads.set(signerOcsp, head);
+  }
+  const tail = JSON.stringify(rest).slice(1);
+  const length = head.json.length + Buffer.byteLength(tail, 'utf8');
+  if (length > MAX_FRAME_BYTES) throw new ExchangeError('JPX_INVALID_ARGUMENT', `frame payload of ${length} bytes exceeds ${MAX_FRAME_BYTES}`);
+  const frame = Buffer.allocUnsafe(FRAME_PREFIX_BYTES + length);
+  frame[0] = FRAME.SIGNATURE;
+  frame.writeUInt32BE(length, 1);
+  head.json.copy(frame, FRAME_PREFIX_BYTES);
+  frame.write(tail, FRAME_PREFIX_BYTES + head.json.length, 'utf8');
+  return frame;
 }
 
 /** An ERROR frame (`{ type, message, detail }`). */

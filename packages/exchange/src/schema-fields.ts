@@ -17,6 +17,9 @@ export function isCanonicalBase64(text: string): boolean {
   return last >= 0 && (last & (pad === 2 ? 0x0f : 0x03)) === 0;
 }
 
+/** Decoded length of canonical base64 text (its length is a multiple of 4). */
+const base64ByteLength = (text: string): number => (text.length / 4) * 3 - (text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0);
+
 /** Canonical base64 of minBytes..maxBytes bytes. */
 export const base64Bytes = (what: string, minBytes: number, maxBytes: number) =>
   z
@@ -25,7 +28,7 @@ export const base64Bytes = (what: string, minBytes: number, maxBytes: number) =>
     .refine(isCanonicalBase64, { message: `${what}: must be canonical base64 (standard alphabet, padded)` })
     .refine(
       (text) => {
-        const n = (text.length / 4) * 3 - (text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0);
+        const n = base64ByteLength(text);
         return n >= minBytes && n <= maxBytes;
       },
       { message: minBytes === maxBytes ? `${what}: must encode exactly ${minBytes} bytes` : `${what}: must encode ${minBytes}..${maxBytes} bytes` },
@@ -49,3 +52,35 @@ export const httpHeaderField = z.tuple([
   z.string().regex(/^[!#$%&'*+\-.^_`|~0-9a-z]{1,256}$/, 'header names must be lower-case RFC 9110 tokens'),
   plainText(0, 16_384),
 ]);
+
+// ---------------------------------------------------------------------------------------------
+// Hand-written equivalents of the field schemas above, for the fast paths (fastMessageHeader,
+// fastEnvelope): each accepts only what its schema accepts.
+
+export const ISO_MILLIS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+export const CANONICAL_SHA256_BASE64 = /^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$/;
+
+const digits = (text: string, from: number, to: number): number => {
+  let n = 0;
+  for (let i = from; i < to; i++) n = n * 10 + text.charCodeAt(i) - 0x30;
+  return n;
+};
+
+/** What `isoMillis` accepts: the exact text Date#toISOString() writes for a valid date (checked field by field). */
+export function isoMillisOk(value: unknown): boolean {
+  if (typeof value !== 'string' || !ISO_MILLIS.test(value)) return false;
+  const year = digits(value, 0, 4);
+  const month = digits(value, 5, 7);
+  const day = digits(value, 8, 10);
+  if (month < 1 || month > 12 || day < 1) return false;
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  const days = month === 2 ? (leap ? 29 : 28) : month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
+  return day <= days && digits(value, 11, 13) < 24 && digits(value, 14, 16) < 60 && digits(value, 17, 19) < 60;
+}
+
+/** What `base64Bytes(what, minBytes, maxBytes)` accepts. */
+export function base64BytesOk(value: unknown, minBytes: number, maxBytes: number): boolean {
+  if (typeof value !== 'string' || value.length > Math.ceil(maxBytes / 3) * 4 || !isCanonicalBase64(value)) return false;
+  const n = base64ByteLength(value);
+  return n >= minBytes && n <= maxBytes;
+}

@@ -18,8 +18,12 @@ export function parseJsonPayload(bytes: Uint8Array, what: string): unknown {
   } catch (cause) {
     throw new ExchangeError('JPX_MALFORMED', `${what} is not valid JSON`, { cause });
   }
-  const duplicate = findDuplicateKey(text);
-  if (duplicate !== undefined) throw new ExchangeError('JPX_MALFORMED', `${what} repeats the key ${JSON.stringify(duplicate)}`);
+  // A repeated key leaves fewer keys in the parsed value than key tokens in the text; only then
+  // is the text searched for the key to name.
+  if (parsedKeyCount(value) !== keyTokenCount(text)) {
+    const duplicate = findDuplicateKey(text);
+    if (duplicate !== undefined) throw new ExchangeError('JPX_MALFORMED', `${what} repeats the key ${JSON.stringify(duplicate)}`);
+  }
   return value;
 }
 
@@ -30,6 +34,49 @@ export function parseJsonObject(bytes: Uint8Array, what: string): Record<string,
     throw new ExchangeError('JPX_MALFORMED', `${what} is not a JSON object`);
   }
   return value as Record<string, unknown>;
+}
+
+/** Number of object keys in a parsed JSON value, all levels (iterative: any nesting depth). */
+function parsedKeyCount(value: unknown): number {
+  if (typeof value !== 'object' || value === null) return 0;
+  let count = 0;
+  const stack: object[] = [value];
+  while (stack.length > 0) {
+    const node = stack.pop() as object;
+    if (Array.isArray(node)) {
+      for (const item of node) if (typeof item === 'object' && item !== null) stack.push(item);
+      continue;
+    }
+    const keys = Object.keys(node);
+    count += keys.length;
+    for (const key of keys) {
+      const item = (node as Record<string, unknown>)[key];
+      if (typeof item === 'object' && item !== null) stack.push(item);
+    }
+  }
+  return count;
+}
+
+/** True when the `"` at `index` is escaped (preceded by an odd number of backslashes). */
+function escapedQuote(text: string, index: number): boolean {
+  let backslashes = 0;
+  for (let i = index - 1; text.charCodeAt(i) === 0x5c /* \ */; i--) backslashes++;
+  return (backslashes & 1) === 1;
+}
+
+/** Number of object key tokens (strings followed by ':') in `text`, already known to be valid JSON. */
+function keyTokenCount(text: string): number {
+  let count = 0;
+  for (let open = text.indexOf('"'); open >= 0; ) {
+    let close = text.indexOf('"', open + 1);
+    while (escapedQuote(text, close)) close = text.indexOf('"', close + 1);
+    let next = close + 1;
+    let c = text.charCodeAt(next);
+    while (c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d) c = text.charCodeAt(++next);
+    if (c === 0x3a /* : */) count++;
+    open = text.indexOf('"', next);
+  }
+  return count;
 }
 
 /** First repeated key of any object in `text` (already known to be valid JSON), else undefined. */

@@ -23,8 +23,9 @@ export interface VerifiedEnvelope {
 const CACHE_LIMIT = 512;
 // base64 DER → parsed certificate.
 const certificates = new Map<string, ParsedCertificate>();
-// algorithm|certificate|root|signature of root signatures that verified (a batch often carries several messages to one receiver).
-const verifiedRoots = new Map<string, true>();
+// root|signature → algorithm and certificate of root signatures that verified (a batch often carries
+// several messages to one receiver); keyed by the short values, the long certificate text compared.
+const verifiedRoots = new Map<string, { algorithm: string; certificate: string }>();
 
 function remember<V>(cache: Map<string, V>, key: string, value: V): void {
   if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value as string);
@@ -59,12 +60,13 @@ export function verifyEnvelope(input: VerifyEnvelopeInput): VerifiedEnvelope {
   }
   const proof = envelope.proof.map((p) => Buffer.from(p, 'base64'));
   const root = rootFromProof(Buffer.from(digest), envelope.leafIndex, envelope.treeSize, proof);
-  const key = `${envelope.algorithm}|${envelope.signerCertificate}|${root.toString('base64')}|${envelope.rootSignature}`;
-  if (!verifiedRoots.has(key)) {
+  const key = `${root.toString('base64')}|${envelope.rootSignature}`;
+  const known = verifiedRoots.get(key);
+  if (known?.algorithm !== envelope.algorithm || known.certificate !== envelope.signerCertificate) {
     if (!verifyRoot(signer.publicKey, root, Buffer.from(envelope.rootSignature, 'base64'))) {
       throw new ExchangeError('JPX_SIGNATURE_INVALID', 'root signature does not verify for this message and proof');
     }
-    remember(verifiedRoots, key, true);
+    remember(verifiedRoots, key, { algorithm: envelope.algorithm, certificate: envelope.signerCertificate });
   }
   return { signer, root };
 }

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { FRAME, encodeFrame, readFrames, readMessage, writeMessage, type ExchangeErrorCode } from '../src/index.ts';
+import { FRAME, encodeFrame, parseMessage, readFrames, readMessage, writeMessage, type ExchangeErrorCode } from '../src/index.ts';
 import { chunked, makeSignKey, oneChunk, requestHeader, signerFor } from './support/fixtures.ts';
 
 let headerFrame: Buffer;
@@ -16,19 +16,29 @@ beforeAll(async () => {
 
 const LIMITS = { maxBodyBytes: 1024 };
 
+const outcome = (error: unknown) => `${(error as { code?: string }).code ?? String(error)}: ${(error as Error).message}`;
+
 async function codeOf(stream: Buffer, limits: { maxBodyBytes: number; maxFrameBytes?: number } = LIMITS): Promise<ExchangeErrorCode | 'ok'> {
-  // Every case must give the same answer whether the bytes come at once or one by one.
-  const codes = new Set<string>();
-  for (const source of [oneChunk(stream), chunked(stream, () => 1)]) {
+  // Every case must give the same answer (code and message) whether the bytes come at once, one by
+  // one, or as one buffer to the synchronous parseMessage.
+  const outcomes = new Set<string>();
+  for (const source of [oneChunk(stream), chunked(stream, () => 1), chunked(stream, () => 7)]) {
     try {
       await readMessage(source, limits);
-      codes.add('ok');
+      outcomes.add('ok');
     } catch (error) {
-      codes.add((error as { code?: string }).code ?? String(error));
+      outcomes.add(outcome(error));
     }
   }
-  expect(codes.size).toBe(1);
-  return [...codes][0] as ExchangeErrorCode;
+  try {
+    parseMessage(stream, limits);
+    outcomes.add('ok');
+  } catch (error) {
+    outcomes.add(outcome(error));
+  }
+  expect([...outcomes]).toHaveLength(1);
+  const [only] = outcomes as Set<string>;
+  return (only === 'ok' ? 'ok' : only.slice(0, only.indexOf(':'))) as ExchangeErrorCode;
 }
 
 const frame = (type: number, payload: Uint8Array | string) => {
@@ -127,6 +137,17 @@ describe('malformed frame streams', () => {
   it('needs a header kind', async () => {
     expect(await codeOf(Buffer.concat([frame(FRAME.HEADER, '{"kind":"other"}'), signatureFrame]))).toBe('JPX_HEADER_INVALID');
     await expect(readMessage(oneChunk(Buffer.concat([headerFrame, bodyFrame, signatureFrame])), { ...LIMITS, expectKind: 'response' })).rejects.toMatchObject({ code: 'JPX_HEADER_INVALID' });
+  });
+
+  it('parseMessage returns what readMessage returns', async () => {
+    const whole = Buffer.concat([headerFrame, bodyFrame, signatureFrame]);
+    const sync = parseMessage(whole, { ...LIMITS, expectKind: 'request' });
+    const streamed = await readMessage(chunked(whole, () => 3), { ...LIMITS, expectKind: 'request' });
+    expect(sync).toEqual(streamed);
+    expect(sync.headerBytes.equals(headerBytes)).toBe(true);
+    expect(sync.body.toString()).toBe('hello');
+    expect(() => parseMessage(whole, { ...LIMITS, expectKind: 'response' })).toThrow(expect.objectContaining({ code: 'JPX_HEADER_INVALID' }));
+    expect(() => parseMessage(whole, { maxBodyBytes: -1 })).toThrow(expect.objectContaining({ code: 'JPX_INVALID_ARGUMENT' }));
   });
 
   it('readFrames rejects bad limits and string chunks', async () => {

@@ -5,7 +5,7 @@
 import { Agent, request, type RequestOptions } from 'node:https';
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
-import { AUTH_OCSP_HEADER, EXCHANGE_CONTENT_TYPE, EXCHANGE_PATH, readMessage, type ReadMessageResult } from '@jplink/exchange';
+import { AUTH_OCSP_HEADER, EXCHANGE_CONTENT_TYPE, EXCHANGE_PATH, type ReadMessageResult } from '@jplink/exchange';
 import type { GlobalConfSecurityServer } from '@jplink/contracts';
 import { derToPem, certificateHash } from '@jplink/pki';
 import type { Logger } from '@jplink/kit';
@@ -13,6 +13,7 @@ import { XRoadError, XROAD_ERRORS, type XRoadErrorType } from '../errors.ts';
 import type { PeerVerifier } from '../trust/peer-verifier.ts';
 import type { ConfView } from '../conf/conf-view.ts';
 import type { StoredKey } from '../keys/key-store.ts';
+import { readExchangeMessage } from './read-body.ts';
 
 export interface PeerClientOptions {
   authKey: () => StoredKey;
@@ -29,6 +30,8 @@ export class PeerClient {
   #agent: Agent | undefined;
   #agentFor: string | undefined;
   #verified = new WeakMap<TLSSocket, string>();
+  /** The JPX-Auth-OCSP value of the last OCSP response sent (it changes about hourly). */
+  #ocspHeader: { der: Buffer; text: string } | undefined;
 
   constructor(options: PeerClientOptions) {
     this.#options = options;
@@ -73,6 +76,11 @@ export class PeerClient {
     this.#verified.set(socket, target.id);
   }
 
+  #ocspText(der: Buffer): string {
+    if (this.#ocspHeader?.der !== der) this.#ocspHeader = { der, text: der.toString('base64') };
+    return this.#ocspHeader.text;
+  }
+
   /** Sends one message's frames to `target` and reads the response message. */
   send(view: ConfView, target: GlobalConfSecurityServer, frames: Buffer[]): Promise<ReadMessageResult> {
     const address = view.exchangeAddress(target);
@@ -85,7 +93,7 @@ export class PeerClient {
       method: 'POST',
       path: EXCHANGE_PATH,
       agent: this.#agentNow(),
-      headers: { 'content-type': EXCHANGE_CONTENT_TYPE, 'content-length': String(length), [AUTH_OCSP_HEADER]: ocsp.toString('base64') },
+      headers: { 'content-type': EXCHANGE_CONTENT_TYPE, 'content-length': String(length), [AUTH_OCSP_HEADER]: this.#ocspText(ocsp) },
       timeout: this.#options.connectTimeoutMs,
     };
     return new Promise<ReadMessageResult>((resolve, reject) => {
@@ -148,7 +156,7 @@ export class PeerClient {
       throw new XRoadError('server.clientproxy.invalid_response', `the provider’s Security Server answered HTTP ${res.statusCode}`);
     }
     try {
-      return await readMessage(res, { maxBodyBytes: this.#options.maxBodyBytes, expectKind: 'response' });
+      return await readExchangeMessage(res, { maxBodyBytes: this.#options.maxBodyBytes, expectKind: 'response' });
     } catch (cause) {
       const code = (cause as { code?: string }).code;
       if (code === 'JPX_BODY_TOO_LARGE') throw new XRoadError('server.clientproxy.invalid_response', 'the response body is larger than this Security Server accepts', { cause });

@@ -15,7 +15,7 @@
 // what the provider's backend receives. `requestHashHeaders()` builds it from `PrRestRequest.forwardHeaders`
 // (names lower-cased, as Node delivers them — X-Road keeps the case Jetty delivers, so our bytes equal
 // X-Road's only when names arrive lower-case; the hash is computed and verified by JP-Link servers only).
-import { createHash, type Hash } from 'node:crypto';
+import { createHash, hash, type Hash } from 'node:crypto';
 
 export interface RequestHashHead {
   /** HTTP method, e.g. "GET". */
@@ -93,6 +93,12 @@ export function createRequestHasher(head: RequestHashHead): RequestHasher {
 
 /** One-shot request hash; `body` absent or empty means "no body". */
 export function computeRequestHash(input: RequestHashHead & { body?: Uint8Array | readonly Uint8Array[] }): string {
+  if (input.body instanceof Uint8Array) {
+    // The common case, with one-shot hashes (no Hash objects).
+    const headerDigest = hash('sha512', serializeRequestHeaderPart(input), 'buffer');
+    if (input.body.byteLength === 0) return headerDigest.toString('base64');
+    return createHash('sha512').update(headerDigest).update(hash('sha512', input.body, 'buffer')).digest('base64');
+  }
   const hasher = createRequestHasher(input);
   const chunks = input.body === undefined ? [] : input.body instanceof Uint8Array ? [input.body] : input.body;
   for (const chunk of chunks) hasher.update(chunk);

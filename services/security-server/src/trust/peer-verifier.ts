@@ -8,7 +8,6 @@ import type { Logger } from '@jplink/kit';
 import {
   isPkiError,
   parseOcspResponse,
-  sha256,
   verifyCertificateChain,
   verifyOcspResponse,
   type ParsedCertificate,
@@ -20,6 +19,7 @@ import type { ConfSide, GlobalConfClient } from '../conf/global-conf-client.ts';
 import { fetchOcspResponse, hostPort, ocspFreshUntilMs } from '../ocsp/ocsp-http.ts';
 import { parseJpLinkSubject, authSubjectServerId } from './member-subject.ts';
 import { VerificationCache, type VerificationCacheStats } from './verification-cache.ts';
+import { sha256HexOf } from './der-memo.ts';
 
 export interface PeerVerifierOptions {
   conf: GlobalConfClient;
@@ -48,7 +48,8 @@ const ERRORS: Record<ConfSide, { auth: XRoadErrorType; cert: XRoadErrorType; sig
 };
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
-const hex = (data: Uint8Array) => sha256(data).toString('hex');
+// Per buffer object: the proxies pass the same buffers again (per TLS connection, per envelope text).
+const hex = sha256HexOf;
 
 /** A safe, client-facing reason why a certificate does not chain (no certificate contents). */
 function chainFailure(what: string, error: unknown): string {
