@@ -5,12 +5,15 @@ import { createProgress } from './progress.ts';
 import { describeDevnet, startDevnet } from './devnet/devnet.ts';
 import { DEFAULT_PORT_BASE } from './devnet/ports.ts';
 import { runSsCommand, SsCommandError } from './ss-config.ts';
+import { runVerifyCommand } from './verify.ts';
 
 const USAGE = `Usage: jplink <command> [options]
 
 Commands:
   devnet     Start the local JP-Link network (embedded database; state kept in --home)
   ss         Set up a Security Server's clients, services and access rights (jplink ss --help)
+  verify     Check message-log archives and evidence files offline (jplink verify --help):
+             jplink verify --root <root-ca.pem> [--root …] [--json] FILE…
 
 devnet options:
   --home <dir>          where state and the manifest live (default .jplink)
@@ -75,6 +78,9 @@ async function main() {
       return devnet(rest);
     case 'ss':
       return runSsCommand(rest);
+    case 'verify':
+      process.exitCode = await runVerifyCommand(rest);
+      return;
     case undefined:
     case 'help':
     case '--help':

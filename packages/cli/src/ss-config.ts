@@ -1,6 +1,6 @@
 // `jplink ss …`: set up a Security Server's clients, services and access rights through its
 // configuration API (docs/operations/security-server.md). Identifiers use '/' as everywhere else.
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 
 export const SS_USAGE = `Usage: jplink ss <command> [options] --api <url> --key-file <file>
@@ -8,12 +8,15 @@ export const SS_USAGE = `Usage: jplink ss <command> [options] --api <url> --key-
 Commands:
   status                                       server, global configuration, certificates, message log
   clients                                      list local client subsystems
-  client-add <subsystem> [--connection http|https|https-cert] [--no-log-bodies]
+  client-add <subsystem> [--connection http|https|https-cert] [--no-log-bodies] [--timestamp-immediately]
   client-register <subsystem>                  register the client at the Center (waits for approval)
   services <subsystem>                         list the subsystem's services
   service-add <subsystem> <serviceCode> <url> [--timeout <s>] [--openapi <file.json>] [--no-tls-verify]
   grant <subsystem> <serviceCode> <client subsystem | group:CODE> [--method GET --path /x/*]
   revoke <subsystem> <serviceCode> <client subsystem | group:CODE> [--method GET --path /x/*]
+  evidence (--message-id <X-Road-Request-Id> | --x-road-id <X-Road-Id>) --out <file.zip>
+                                               the evidence file of an exchange (check it with jplink verify)
+  archive                                      archive the timestamped message log now
 
 --api defaults to $JPLINK_SS_API, --key-file to $JPLINK_SS_KEY_FILE.
 `;
@@ -36,6 +39,10 @@ export async function runSsCommand(argv: string[], out: NodeJS.WritableStream = 
       'no-tls-verify': { type: 'boolean', default: false },
       method: { type: 'string' },
       path: { type: 'string' },
+      'timestamp-immediately': { type: 'boolean', default: false },
+      'message-id': { type: 'string' },
+      'x-road-id': { type: 'string' },
+      out: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -46,23 +53,26 @@ export async function runSsCommand(argv: string[], out: NodeJS.WritableStream = 
   }
   if (!values.api || !values['key-file']) throw new SsCommandError('--api and --key-file are required (or JPLINK_SS_API / JPLINK_SS_KEY_FILE)');
   const key = (await readFile(values['key-file'], 'utf8')).trim();
-  const call = async (method: string, path: string, json?: unknown) => {
-    const response = await fetch(`${values.api!.replace(/\/+$/, '')}${path}`, {
+  const send = (method: string, path: string, json?: unknown) =>
+    fetch(`${values.api!.replace(/\/+$/, '')}${path}`, {
       method,
       headers: { authorization: `Bearer ${key}`, ...(json !== undefined ? { 'content-type': 'application/json' } : {}) },
       ...(json !== undefined ? { body: JSON.stringify(json) } : {}),
     });
-    const text = await response.text();
-    if (!response.ok) {
-      let message = text;
-      try {
-        const error = (JSON.parse(text) as { error?: { code: string; message: string; issues?: Array<{ path: string; message: string }> } }).error;
-        if (error) message = `${error.code}: ${error.message}${error.issues ? ` (${error.issues.map((i) => `${i.path}: ${i.message}`).join('; ')})` : ''}`;
-      } catch {
-        // not JSON
-      }
-      throw new SsCommandError(`${method} ${path} → HTTP ${response.status}: ${message}`);
+  const failure = (method: string, path: string, status: number, text: string) => {
+    let message = text;
+    try {
+      const error = (JSON.parse(text) as { error?: { code: string; message: string; issues?: Array<{ path: string; message: string }> } }).error;
+      if (error) message = `${error.code}: ${error.message}${error.issues ? ` (${error.issues.map((i) => `${i.path}: ${i.message}`).join('; ')})` : ''}`;
+    } catch {
+      // not JSON
     }
+    return new SsCommandError(`${method} ${path} → HTTP ${status}: ${message}`);
+  };
+  const call = async (method: string, path: string, json?: unknown) => {
+    const response = await send(method, path, json);
+    const text = await response.text();
+    if (!response.ok) throw failure(method, path, response.status, text);
     if (text) out.write(`${JSON.stringify(JSON.parse(text), null, 2)}\n`);
   };
   const need = (n: number) => {
@@ -81,7 +91,12 @@ export async function runSsCommand(argv: string[], out: NodeJS.WritableStream = 
       return call('GET', '/api/v1/clients');
     case 'client-add':
       need(1);
-      return call('POST', '/api/v1/clients', { subsystem: args[0], connectionType: values.connection, logBodies: !values['no-log-bodies'] });
+      return call('POST', '/api/v1/clients', {
+        subsystem: args[0],
+        connectionType: values.connection,
+        logBodies: !values['no-log-bodies'],
+        timestampImmediately: values['timestamp-immediately'],
+      });
     case 'client-register':
       need(1);
       return call('POST', `/api/v1/clients/${pathId(args[0]!)}/register`);
@@ -103,6 +118,20 @@ export async function runSsCommand(argv: string[], out: NodeJS.WritableStream = 
     case 'revoke':
       need(3);
       return call('POST', `/api/v1/clients/${pathId(args[0]!)}/services/${encodeURIComponent(args[1]!)}/access-rights/${command}`, { subject: subject(args[2]!), ...endpoint() });
+    case 'evidence': {
+      if (!values.out) throw new SsCommandError('evidence needs --out <file.zip>');
+      if (Boolean(values['message-id']) === Boolean(values['x-road-id'])) throw new SsCommandError('evidence needs exactly one of --message-id and --x-road-id');
+      const query = values['message-id'] ? `messageId=${encodeURIComponent(values['message-id'])}` : `xRoadId=${encodeURIComponent(values['x-road-id']!)}`;
+      const path = `/api/v1/evidence?${query}`;
+      const response = await send('GET', path);
+      if (!response.ok) throw failure('GET', path, response.status, await response.text());
+      const bytes = Buffer.from(await response.arrayBuffer());
+      await writeFile(values.out, bytes);
+      out.write(`wrote ${values.out} (${bytes.length} bytes); check it with: jplink verify --root <root-ca.pem> ${values.out}\n`);
+      return;
+    }
+    case 'archive':
+      return call('POST', '/api/v1/message-log/archive');
     default:
       throw new SsCommandError(`unknown ss command: ${command}`);
   }

@@ -3,11 +3,12 @@
 // SIGINT without leaving a process, and a restart continues with the same CA and data.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { devnetManifestSchema } from '@jplink/contracts';
+import { rootCertificatesFromPem, verifyEvidence } from '@jplink/evidence';
 
 const bin = new URL('../bin/jplink.mjs', import.meta.url).pathname;
 const home = await mkdtemp(join(tmpdir(), 'jplink-devnet-test-'));
@@ -91,6 +92,24 @@ describe('jplink devnet', () => {
     expect(exchanged.status).toBe(200);
     expect(exchanged.headers.get('x-road-request-hash')).toBeTruthy();
     expect(((await exchanged.json()) as { client: string }).client).toBe('JP-TEST/COM/1000000000001/shopping');
+    // The evidence of that exchange, once timestamped, verifies offline with the root CA alone.
+    const ssA = manifest.securityServers[0]!;
+    const ssKey = (await readFile(ssA.adminApiKeyFile, 'utf8')).trim();
+    const requestId = exchanged.headers.get('x-road-request-id')!;
+    const roots = rootCertificatesFromPem(rootBefore);
+    const evidenceDir = await mkdtemp(join(tmpdir(), 'jplink-devnet-evidence-'));
+    for (let attempt = 0; ; attempt++) {
+      const evidence = await fetch(`${ssA.adminUrl}/api/v1/evidence?messageId=${requestId}`, { headers: { authorization: `Bearer ${ssKey}` } });
+      expect(evidence.status).toBe(200);
+      const path = join(evidenceDir, `evidence-${attempt}.zip`);
+      await writeFile(path, Buffer.from(await evidence.arrayBuffer()));
+      const report = await verifyEvidence([path], { roots });
+      expect(report.problems).toEqual([]);
+      if (report.warnings.length === 0) break; // timestamped (devnet stamps every 5 s)
+      expect(attempt, 'the record gets a timestamp within 15 s').toBeLessThan(30);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    await rm(evidenceDir, { recursive: true, force: true });
     const listMethods = manifest.tryIt.find((call) => call.url.endsWith('/listMethods'))!;
     expect(((await (await fetch(listMethods.url, { headers: listMethods.headers })).json()) as { service: unknown[] }).service).toHaveLength(1);
 

@@ -13,6 +13,8 @@ export const ssClientBody = z.object({
   connectionType: connectionType.default('http'),
   /** Log message bodies of this subsystem's exchanges (default true). */
   logBodies: z.boolean().default(true),
+  /** Answer this subsystem's exchanges only once their log record is timestamped (default false: batch timestamping). */
+  timestampImmediately: z.boolean().default(false),
   /** PEM certificates trusted for `https-cert`. */
   informationSystemCertificates: z.array(z.string().startsWith('-----BEGIN CERTIFICATE-----')).max(20).default([]),
 });
@@ -21,6 +23,7 @@ export const ssClientView = z.object({
   subsystem: subsystemIdText,
   connectionType,
   logBodies: z.boolean(),
+  timestampImmediately: z.boolean(),
   status: z.enum(['saved', 'registration-requested', 'registered']),
   /** Registered on this server according to the current global configuration. */
   registered: z.boolean(),
@@ -90,5 +93,18 @@ export const ssStatusView = z.object({
   certificates: z.array(
     z.object({ id: z.string(), kind: z.enum(['auth', 'sign']), sha256: z.string().nullable(), notAfter: isoTime.nullable(), ocsp: z.enum(['good', 'missing']) }),
   ),
-  messageLog: z.object({ records: z.int(), batches: z.int() }),
+  messageLog: z.object({ records: z.int(), batches: z.int(), failedBatches: z.int(), queued: z.int() }),
+  timestamping: z.object({
+    lastTimestampedRecordId: z.string(),
+    /** Seconds since the oldest record without a timestamp was logged (0: all timestamped). */
+    unstampedAgeSeconds: z.int(),
+    unstampedRecords: z.int(),
+    /** New exchanges are refused: no timestamp for longer than the tolerance. */
+    refusing: z.boolean(),
+    toleranceSeconds: z.int(),
+    lastSuccessAt: isoTime.nullable(),
+    lastError: z.string().nullable(),
+    timestamps: z.int(),
+  }),
+  archiving: z.object({ lastRunAt: isoTime.nullable(), lastFiles: z.int(), lastError: z.string().nullable(), dir: z.string() }),
 });

@@ -13,6 +13,8 @@ export const SECURITY_SERVER_AUDIT_ACTIONS = [
   'enrolment.completed',
   'enrolment.failed',
   'admin.authentication-failed',
+  'evidence.exported',
+  'message-log.archived',
 ] as const;
 
 export type SecurityServerAuditAction = (typeof SECURITY_SERVER_AUDIT_ACTIONS)[number];

@@ -45,6 +45,20 @@ export const securityServerConfigSchema = z
     SS_REPLAY_WINDOW_SECONDS: envDuration({ min: 10, max: 86_400 }).default(300),
     /** Log message bodies (can be turned off per subsystem too). */
     SS_LOG_BODIES: envBool().default(true),
+    /** Bodies larger than this are logged as their SHA-256 and length only (bytes). */
+    SS_LOG_BODY_MAX_BYTES: envInt({ min: 0, max: 1024 * 1024 * 1024 }).default(1024 * 1024),
+    /** Where archive files of the message log go (default <SS_DATA_DIR>/archives). */
+    SS_ARCHIVE_DIR: z.string().min(1).optional(),
+    /** How often timestamped records are written to archive files. */
+    SS_ARCHIVE_INTERVAL_SECONDS: envDuration({ min: 1, max: 7 * 86_400 }).default(3600),
+    /** One archive chain for the server (none), or one per local member or subsystem. */
+    SS_ARCHIVE_GROUPING: z.enum(['none', 'member', 'subsystem']).default('none'),
+    /** Archived records older than this are deleted from the database (0: right after archiving). */
+    SS_LOG_RETENTION_DAYS: envInt({ min: 0, max: 36_500 }).default(30),
+    /** Overrides the global configuration's timestamping interval (seconds). */
+    SS_TIMESTAMPING_INTERVAL_SECONDS: envDuration({ min: 1, max: 86_400 }).optional(),
+    /** Overrides the global configuration's acceptableTimestampFailureSeconds: how long exchange continues without timestamps. */
+    SS_TIMESTAMP_FAILURE_TOLERANCE_SECONDS: envDuration({ min: 0, max: 30 * 86_400 }).optional(),
     SS_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .superRefine((c, ctx) => {

@@ -19,6 +19,7 @@ export const XROAD_ERRORS = {
   'server.clientproxy.invalid_signature': 'The response signature does not verify.',
   'server.clientproxy.invalid_response': 'The response from the provider’s Security Server is malformed or does not answer this request.',
   'server.clientproxy.timeout': 'The provider’s Security Server did not answer in time.',
+  'server.clientproxy.timestamping_failed': 'The message log of the client-side Security Server could not be timestamped for longer than the tolerance (or a timestamp required at once failed); exchange resumes when a TSA answers.',
   'server.clientproxy.internal_error': 'The client-side Security Server failed; see its log with the detail id.',
   // The provider-side Security Server refused or failed.
   'server.serverproxy.outdated_globalconf': 'The provider’s Security Server has no valid global configuration.',
@@ -33,6 +34,7 @@ export const XROAD_ERRORS = {
   'server.serverproxy.body_too_large': 'The message body is larger than the provider’s Security Server accepts.',
   'server.serverproxy.service_failed': 'The provider’s backend service could not be reached or failed.',
   'server.serverproxy.service_timeout': 'The provider’s backend service did not answer in time.',
+  'server.serverproxy.timestamping_failed': 'The message log of the provider’s Security Server could not be timestamped for longer than the tolerance (or a timestamp required at once failed).',
   'server.serverproxy.internal_error': 'The provider-side Security Server failed; see its log with the detail id.',
 } as const;
 
@@ -64,4 +66,5 @@ export const SS_ADMIN_ERRORS = defineErrors({
   SS_CLIENT_UNKNOWN: { status: 404, message: 'No such local client subsystem.' },
   SS_SERVICE_UNKNOWN: { status: 404, message: 'No such service.' },
   SS_ACCESS_RIGHT_UNKNOWN: { status: 404, message: 'No such access right.' },
+  SS_EVIDENCE_NOT_FOUND: { status: 404, message: 'No exchange with this id is in the message log.' },
 });

@@ -9,6 +9,7 @@ import { parseSecurityServerId, formatSecurityServerId, type SecurityServerId } 
 import { migrate, healthCheck, type Database } from '@jplink/db';
 import { createHttpApp, generateApiKey, hashApiKey, listen, registerHealth, registerMetrics, type App, type Logger } from '@jplink/kit';
 import { derToPem, issueCertificate } from '@jplink/pki';
+import { Gauge } from 'prom-client';
 import type { SecurityServerConfig } from './config.ts';
 import { securityServerMigrations } from './db/migrations.ts';
 import type { SecurityServerTables } from './db/schema.ts';
@@ -20,6 +21,9 @@ import { PeerVerifier } from './trust/peer-verifier.ts';
 import { ServerConf } from './serverconf/server-conf.ts';
 import { upsertClient } from './db/server-conf.ts';
 import { MessageLogWriter } from './messagelog/writer.ts';
+import { Timestamper } from './messagelog/timestamper.ts';
+import { Archiver } from './messagelog/archiver.ts';
+import { registerEvidenceRoutes } from './routes/evidence.ts';
 import { LogStore, serverMessageIdsSince } from './db/message-log.ts';
 import { SignerRegistry } from './proxy/signers.ts';
 import { ReplayGuard } from './proxy/replay-guard.ts';
@@ -46,10 +50,14 @@ export interface SecurityServer {
   id: SecurityServerId;
   database: Database<SecurityServerTables>;
   context: ProxyContext;
+  /** Batch timestamping of the message log. */
+  timestamper: Timestamper;
+  /** Archives and evidence files of the message log. */
+  archiver: Archiver;
   adminApp: App;
   files: { adminApiKey: string };
   /** Adds or changes a local client subsystem (also possible through the configuration API). */
-  saveClient(client: { subsystem: string; connectionType?: 'http' | 'https' | 'https-cert'; logBodies?: boolean }): Promise<void>;
+  saveClient(client: { subsystem: string; connectionType?: 'http' | 'https' | 'https-cert'; logBodies?: boolean; timestampImmediately?: boolean }): Promise<void>;
   /** Keys, certificates and registrations from the Center (idempotent). */
   enrol(options?: { clients?: string[]; waitSeconds?: number; onProgress?: (step: string) => void }): Promise<EnrolResult>;
   /** Starts listening on the configured ports; returns the bound ports. */
@@ -94,8 +102,31 @@ export async function createSecurityServer(config: SecurityServerConfig, deps: S
   const verifier = new PeerVerifier({ conf, logger, now });
   const serverConf = new ServerConf(db);
   await serverConf.reload();
-  const log = new MessageLogWriter({ db, store: new LogStore(database), logger });
+  const log = new MessageLogWriter({ db, store: new LogStore(database), logger }, { maxBodyBytes: config.SS_LOG_BODY_MAX_BYTES });
   await log.start();
+  const timestamper = new Timestamper({
+    db,
+    conf,
+    logger,
+    now,
+    immediate: (subsystem) => serverConf.client(subsystem)?.timestampImmediately ?? false,
+    ...(config.SS_TIMESTAMP_FAILURE_TOLERANCE_SECONDS !== undefined ? { toleranceSeconds: config.SS_TIMESTAMP_FAILURE_TOLERANCE_SECONDS } : {}),
+    ...(config.SS_TIMESTAMPING_INTERVAL_SECONDS !== undefined ? { intervalSeconds: config.SS_TIMESTAMPING_INTERVAL_SECONDS } : {}),
+  });
+  await timestamper.start();
+  log.useGate(timestamper);
+  const archiver = new Archiver({
+    db,
+    conf,
+    logger,
+    now,
+    serverId: idText,
+    dir: config.SS_ARCHIVE_DIR ?? join(config.SS_DATA_DIR, 'archives'),
+    intervalSeconds: config.SS_ARCHIVE_INTERVAL_SECONDS,
+    grouping: config.SS_ARCHIVE_GROUPING,
+    retentionDays: config.SS_LOG_RETENTION_DAYS,
+  });
+  archiver.start();
   const replay = new ReplayGuard(config.SS_REPLAY_WINDOW_SECONDS, () => now().getTime());
   // After a restart, message ids received within the replay window are refused again.
   for (const seen of await serverMessageIdsSince(db, new Date(now().getTime() - config.SS_REPLAY_WINDOW_SECONDS * 1000))) replay.remember(seen.messageId, seen.loggedAt.getTime());
@@ -153,7 +184,23 @@ export async function createSecurityServer(config: SecurityServerConfig, deps: S
       securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer' } },
     },
   });
-  registerMetrics(adminApp, { prefix: 'jplink_ss_' });
+  const metrics = registerMetrics(adminApp, { prefix: 'jplink_ss_' });
+  new Gauge({
+    name: 'jplink_ss_messagelog_unstamped_age_seconds',
+    help: 'Age of the oldest message-log record without a timestamp (0 when every record is timestamped)',
+    registers: [metrics],
+    collect() {
+      this.set(timestamper.status().unstampedAgeSeconds);
+    },
+  });
+  new Gauge({
+    name: 'jplink_ss_messagelog_unstamped_records',
+    help: 'Message-log records committed since the last timestamp',
+    registers: [metrics],
+    collect() {
+      this.set(timestamper.status().unstampedRecords);
+    },
+  });
   registerHealth(adminApp, {
     checks: {
       database: async () => {
@@ -162,6 +209,10 @@ export async function createSecurityServer(config: SecurityServerConfig, deps: S
       },
       globalConf: async () => {
         conf.current('client');
+      },
+      timestamping: async () => {
+        const t = timestamper.status();
+        if (t.refusing) throw new Error(`no timestamp for ${t.unstampedAgeSeconds} s (tolerance ${t.toleranceSeconds} s): ${t.lastError ?? 'no TSA answered'}`);
       },
     },
   });
@@ -181,6 +232,8 @@ export async function createSecurityServer(config: SecurityServerConfig, deps: S
           ocsp: (k.certificate && ownOcsp.responseFor(k.certificate.parsed.sha256) ? 'good' : 'missing') as 'good' | 'missing',
         })),
       messageLog: log.stats(),
+      timestamping: timestamper.status(),
+      archiving: archiver.status(),
     };
   };
   registerSsAdminRoutes(adminApp, {
@@ -196,6 +249,7 @@ export async function createSecurityServer(config: SecurityServerConfig, deps: S
       await server.enrol({ clients: [subsystem] });
     },
   });
+  registerEvidenceRoutes(adminApp, { archiver, audit });
 
   const servers: Array<HttpServer | HttpsServer> = [];
   let ocspServer: OcspServer | undefined;
@@ -204,6 +258,8 @@ export async function createSecurityServer(config: SecurityServerConfig, deps: S
     id,
     database,
     context,
+    timestamper,
+    archiver,
     adminApp,
     files: { adminApiKey: adminApiKeyFile },
     async saveClient(client) {
@@ -278,6 +334,8 @@ export async function createSecurityServer(config: SecurityServerConfig, deps: S
       return ports;
     },
     async close() {
+      timestamper.stop();
+      archiver.stop();
       await conf.stop();
       await ownOcsp.stop();
       await Promise.all(

@@ -2,7 +2,7 @@
 // not the headers' SHA-256 is passed in, with and without a response.
 import { createHash, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { GENESIS_HASH, recordHash, type HashedMessage, type HashedRecord } from '../src/messagelog/record-hash.ts';
+import { GENESIS_HASH, recordHash, type HashedMessage, type HashedRecord } from '@jplink/evidence';
 
 const sha256 = (data: Uint8Array | string) => createHash('sha256').update(data).digest();
 

@@ -4,7 +4,7 @@
 import type { Database } from '@jplink/db';
 import { quoteIdentifier } from '@jplink/db';
 import type { SecurityServerDb } from './database.ts';
-import type { CertificateEntry } from '../messagelog/stored-envelope.ts';
+import type { CertificateEntry, StoredRecord } from '@jplink/evidence';
 
 export interface LogRowMessage {
   header: Buffer;
@@ -105,4 +105,28 @@ export async function logCertificates(db: SecurityServerDb, hashes: Buffer[]): P
 export async function serverMessageIdsSince(db: SecurityServerDb, since: Date): Promise<Array<{ messageId: string; loggedAt: Date }>> {
   const rows = await db.selectFrom('log_records').select(['message_id', 'logged_at']).where('side', '=', 'server').where('logged_at', '>=', since).execute();
   return rows.map((r) => ({ messageId: r.message_id, loggedAt: r.logged_at }));
+}
+
+type LogRecordsRow = Awaited<ReturnType<typeof logRecordsAfter>>[number];
+
+/** A log_records row as the evidence format's stored record (without its timestamp proof). */
+export function storedRecordOf(row: LogRecordsRow): StoredRecord {
+  const message = (header: Buffer, body: Buffer | null, bodySha256: Buffer, bodyLength: string, signature: Buffer) => ({ header, body, bodySha256, bodyLength: Number(bodyLength), signature });
+  return {
+    id: row.id,
+    loggedAt: row.logged_at,
+    side: row.side,
+    messageId: row.message_id,
+    xRoadId: row.x_road_id,
+    client: row.client,
+    service: row.service,
+    peerServer: row.peer_server,
+    request: message(row.request_header, row.request_body, row.request_body_sha256, row.request_body_length, row.request_signature),
+    response:
+      row.response_header && row.response_body_sha256 && row.response_body_length !== null && row.response_signature
+        ? message(row.response_header, row.response_body, row.response_body_sha256, row.response_body_length, row.response_signature)
+        : null,
+    prevHash: row.prev_hash,
+    recordHash: row.record_hash,
+  };
 }

@@ -15,10 +15,11 @@ export async function loadServerConfRows(db: SecurityServerDb) {
   return { clients, isCerts, services, endpoints, groups, members, rights };
 }
 
-export async function upsertClient(db: SecurityServerDb, row: { subsystem: string; connectionType?: ConnectionType; logBodies?: boolean }) {
+export async function upsertClient(db: SecurityServerDb, row: { subsystem: string; connectionType?: ConnectionType; logBodies?: boolean; timestampImmediately?: boolean }) {
   const changes = {
     ...(row.connectionType ? { connection_type: row.connectionType } : {}),
     ...(row.logBodies !== undefined ? { log_bodies: row.logBodies } : {}),
+    ...(row.timestampImmediately !== undefined ? { timestamp_immediately: row.timestampImmediately } : {}),
   };
   await db
     .insertInto('clients')

@@ -3,11 +3,10 @@
 // signature envelope over that digest (with the signer certificate and OCSP response from
 // log_certificates). Reports every problem with the record id; stops nothing.
 import { createHash } from 'node:crypto';
+import { GENESIS_HASH, expandEnvelope, parseStoredEnvelope, recordHash, type StoredEnvelope } from '@jplink/evidence';
 import { messageDigestFromHashes, verifyEnvelope } from '@jplink/exchange';
 import type { SecurityServerDb } from '../db/database.ts';
-import { logCertificates, logRecordsAfter } from '../db/message-log.ts';
-import { GENESIS_HASH, recordHash } from './record-hash.ts';
-import { expandEnvelope, parseStoredEnvelope, type StoredEnvelope } from './stored-envelope.ts';
+import { logCertificates, logRecordsAfter, storedRecordOf } from '../db/message-log.ts';
 
 export interface LogProblem {
   id: string;
@@ -58,27 +57,15 @@ export async function checkMessageLog(db: SecurityServerDb, options: { pageSize?
       records += 1;
       const problem = (kind: LogProblem['problem'], detail: string) => problems.push({ id: String(row.id), messageId: row.message_id, problem: kind, detail });
       if (!row.prev_hash.equals(prev)) problem('chain-broken', 'prev_hash is not the previous record’s hash (a record was removed, inserted or reordered)');
-      const response =
-        row.response_header && row.response_body_sha256 && row.response_body_length !== null && row.response_signature
-          ? { header: row.response_header, bodySha256: row.response_body_sha256, bodyLength: Number(row.response_body_length), signature: row.response_signature, body: row.response_body }
-          : null;
-      const request = { header: row.request_header, bodySha256: row.request_body_sha256, bodyLength: Number(row.request_body_length), signature: row.request_signature, body: row.request_body };
-      const expected = recordHash(row.prev_hash, {
-        side: row.side,
-        messageId: row.message_id,
-        xRoadId: row.x_road_id,
-        client: row.client,
-        service: row.service,
-        peerServer: row.peer_server,
-        request,
-        response,
-      });
+      const record = storedRecordOf(row);
+      const { request, response } = record;
+      const expected = recordHash(row.prev_hash, record);
       if (!expected.equals(row.record_hash)) problem('record-hash-mismatch', 'the record’s fields do not match its hash');
       for (const [kind, m] of [['request', request], ['response', response]] as const) {
         if (!m) continue;
         if (m.body && (!sha256(m.body).equals(m.bodySha256) || m.body.length !== m.bodyLength)) problem('body-mismatch', `the logged ${kind} body does not match its digest`);
         const digest = messageDigestFromHashes(kind, sha256(m.header), m.bodySha256);
-        const envelope = stored.get(m.signature.toString('base64'));
+        const envelope = stored.get(Buffer.from(m.signature).toString('base64'));
         try {
           if (envelope instanceof Error || envelope === undefined) throw envelope ?? new Error('no signature');
           const certificate = certificates.get(envelope.signerCertificateSha256);

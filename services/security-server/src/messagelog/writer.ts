@@ -7,8 +7,7 @@ import type { Logger } from '@jplink/kit';
 import type { SignatureEnvelope } from '@jplink/exchange';
 import type { SecurityServerDb } from '../db/database.ts';
 import { lastRecordHash, type LogRow, type LogRowMessage, type LogStore } from '../db/message-log.ts';
-import { GENESIS_HASH, recordHash } from './record-hash.ts';
-import { CertificateCatalog, storedEnvelopeBytes } from './stored-envelope.ts';
+import { CertificateCatalog, GENESIS_HASH, recordHash, storedEnvelopeBytes } from '@jplink/evidence';
 
 export interface LoggedMessage {
   /** The HEADER frame payload as signed. */
@@ -32,6 +31,16 @@ export interface ExchangeLogEntry {
   response: LoggedMessage | null;
 }
 
+/**
+ * Hooks of the timestamper: `admit` refuses new exchanges (throws an XRoadError) while the log
+ * cannot be timestamped; `afterCommit` may return a promise the exchange waits for after its
+ * record committed (timestamp immediately).
+ */
+export interface LogGate {
+  admit(side: 'client' | 'server'): void;
+  afterCommit(entry: ExchangeLogEntry): Promise<void> | undefined;
+}
+
 interface Pending {
   row: Omit<LogRow, 'prevHash' | 'recordHash'>;
   headerHashes: [Buffer, Buffer | undefined];
@@ -44,13 +53,17 @@ export class MessageLogWriter {
   #store: LogStore;
   #logger: Logger;
   #maxBatch: number;
+  /** Bodies over this size are logged as digest and length only. */
+  #maxBodyBytes: number;
   #catalog = new CertificateCatalog();
   #queue: Pending[] = [];
   #writing = false;
   #lastHash: Buffer = GENESIS_HASH;
   #stats = { records: 0, batches: 0, failedBatches: 0 };
+  #gate: LogGate | undefined;
 
-  constructor(deps: { db: SecurityServerDb; store: LogStore; logger: Logger }, options: { maxBatch?: number } = {}) {
+  constructor(deps: { db: SecurityServerDb; store: LogStore; logger: Logger }, options: { maxBatch?: number; maxBodyBytes?: number } = {}) {
+    this.#maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
     this.#db = deps.db;
     this.#store = deps.store;
     this.#logger = deps.logger;
@@ -61,14 +74,30 @@ export class MessageLogWriter {
     this.#lastHash = (await lastRecordHash(this.#db)) ?? GENESIS_HASH;
   }
 
+  useGate(gate: LogGate): void {
+    this.#gate = gate;
+  }
+
   stats() {
     return { ...this.#stats, queued: this.#queue.length };
   }
 
+  /** Throws the documented refusal when the log cannot take new exchanges (call before doing the work). */
+  admit(side: 'client' | 'server'): void {
+    this.#gate?.admit(side);
+  }
+
   append(entry: ExchangeLogEntry): Promise<void> {
+    const gate = this.#gate;
+    const committed = this.#enqueue(entry);
+    if (!gate) return committed;
+    return committed.then(() => gate.afterCommit(entry));
+  }
+
+  #enqueue(entry: ExchangeLogEntry): Promise<void> {
     const message = (m: LoggedMessage): LogRowMessage => ({
       header: m.header,
-      body: entry.logBodies ? m.body : null,
+      body: entry.logBodies && m.body.length <= this.#maxBodyBytes ? m.body : null,
       bodySha256: m.bodySha256,
       bodyLength: m.body.length,
       signature: storedEnvelopeBytes(m.envelope, this.#catalog),

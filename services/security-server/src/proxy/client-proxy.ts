@@ -16,6 +16,7 @@ import type { ConfView } from '../conf/conf-view.ts';
 import type { ProxyContext } from './context.ts';
 import { readBody } from './read-body.ts';
 import { answerListClients } from './list-clients.ts';
+import { derOfBase64 } from '../trust/der-memo.ts';
 
 /** Providers in the order to try: the one named by X-Road-Security-Server only, else every host of the subsystem. */
 function candidates(view: ConfView, provider: string, wanted: string | undefined): GlobalConfSecurityServer[] {
@@ -42,6 +43,7 @@ export function createClientProxyHandler(ctx: ProxyContext, options: { secure: b
         if (!sha || !local.isCertificates.has(sha)) throw new XRoadError('client.connection_not_allowed', `${client} must present a trusted client certificate`);
       }
     }
+    ctx.log.admit('client');
     const body = await readBody(req, ctx.limits.maxBodyBytes, 'client.body_too_large');
     const provider = formatSubsystemId(parsed.service);
     const wanted = parsed.securityServer ? formatSecurityServerId(parsed.securityServer) : undefined;
@@ -146,12 +148,11 @@ export function createClientProxyHandler(ctx: ProxyContext, options: { secure: b
     } catch (cause) {
       throw new XRoadError('server.clientproxy.invalid_signature', undefined, { cause });
     }
-    await ctx.verifier.verifySignerCertificate('client', signer.der, Buffer.from(response.signature.signerOcsp, 'base64'), expected.provider);
+    await ctx.verifier.verifySignerCertificate('client', signer.der, derOfBase64(response.signature.signerOcsp), expected.provider);
     return { header };
   }
 
   return async function handleInformationSystem(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const detail = randomUUID();
     try {
       if (req.method === 'GET' && (req.url === '/listClients' || req.url?.startsWith('/listClients?'))) {
         const answer = answerListClients(ctx.conf.current('client'), req.headers.accept);
@@ -169,6 +170,7 @@ export function createClientProxyHandler(ctx: ProxyContext, options: { secure: b
       res.writeHead(answer.status, headers);
       res.end(answer.body);
     } catch (error) {
+      const detail = randomUUID();
       const known = error instanceof XRoadError ? error : new XRoadError('server.clientproxy.internal_error', undefined, { cause: error });
       if (known.type.endsWith('internal_error')) ctx.logger.error({ err: error, detail }, 'request failed');
       else ctx.logger.info({ type: known.type, detail, cause: (known.cause as Error | undefined)?.message }, 'request refused');

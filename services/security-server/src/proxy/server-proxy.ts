@@ -12,7 +12,6 @@ import {
   EXCHANGE_PATH,
   ExchangeError,
   parseRequestHeader,
-  readMessage,
   verifyEnvelope,
   writeMessage,
   type RequestHeader,
@@ -25,10 +24,14 @@ import { filterBackendResponseHeaders } from '../rest/response-headers.ts';
 import { prRestUrl } from '../rest/pr-rest-url.ts';
 import type { ProxyContext } from './context.ts';
 import { answerMetaservice, isMetaservice } from './metaservices.ts';
+import { readExchangeMessage } from './read-body.ts';
+import { backendTarget } from './backend-client.ts';
+import { derOfBase64, knownDerOfBase64 } from '../trust/der-memo.ts';
 
+/** The JPX-Auth-OCSP header's DER (decoded once per distinct text), or undefined when absent or not base64. */
 function decodeOcsp(value: string | string[] | undefined): Buffer | undefined {
-  if (typeof value !== 'string' || value.length > 16_384 || !/^[A-Za-z0-9+/]+={0,2}$/.test(value)) return undefined;
-  return Buffer.from(value, 'base64');
+  if (typeof value !== 'string' || value.length > 16_384) return undefined;
+  return knownDerOfBase64(value) ?? (/^[A-Za-z0-9+/]+={0,2}$/.test(value) ? derOfBase64(value) : undefined);
 }
 
 export function createExchangeHandler(ctx: ProxyContext) {
@@ -39,7 +42,8 @@ export function createExchangeHandler(ctx: ProxyContext) {
     return peerCertificates.get(socket);
   };
   return async function handleExchange(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const detail = randomUUID();
+    /** Set when a malformed stream is refused before it has fully arrived: no use reading on. */
+    let closeAfterRefusal = false;
     try {
       if (req.method !== 'POST' || req.url !== EXCHANGE_PATH) throw new XRoadError('server.serverproxy.invalid_message', `only POST ${EXCHANGE_PATH} is served here`);
       const view = ctx.conf.current('server');
@@ -52,8 +56,9 @@ export function createExchangeHandler(ctx: ProxyContext) {
       // 2. The message itself.
       let message;
       try {
-        message = await readMessage(req, { maxBodyBytes: ctx.limits.maxBodyBytes, expectKind: 'request' });
+        message = await readExchangeMessage(req, { maxBodyBytes: ctx.limits.maxBodyBytes, expectKind: 'request' });
       } catch (cause) {
+        closeAfterRefusal = !req.complete;
         if (cause instanceof ExchangeError && cause.code === 'JPX_BODY_TOO_LARGE') throw new XRoadError('server.serverproxy.body_too_large', undefined, { cause });
         throw new XRoadError('server.serverproxy.invalid_message', 'the message stream is malformed', { cause });
       }
@@ -85,13 +90,17 @@ export function createExchangeHandler(ctx: ProxyContext) {
         throw new XRoadError('server.serverproxy.invalid_signature', undefined, { cause });
       }
       const client = parseSubsystemId(header.client);
-      await ctx.verifier.verifySignerCertificate('server', signer.der, Buffer.from(message.signature.signerOcsp, 'base64'), client);
+      await ctx.verifier.verifySignerCertificate('server', signer.der, derOfBase64(message.signature.signerOcsp), client);
+
+      // The log must be able to take the exchange (timestamping within its tolerance) before the backend is called.
+      ctx.log.admit('server');
 
       // 5. Service and access right.
-      const target = parsePrRestTarget(prRestUrl(service, header.path, header.query));
+      const prUrl = prRestUrl(service, header.path, header.query);
+      const target = parsePrRestTarget(prUrl);
       const logBody = ctx.limits.logBodies && (ctx.serverConf.client(provider)?.logBodies ?? true);
       const hashHeaders = requestHashHeaders(header.headers, { requestId: header.messageId, xRoadId: header.xRoadId });
-      const requestHash = computeRequestHash({ method: header.method, url: prRestUrl(service, header.path, header.query), headers: hashHeaders, body: message.body });
+      const requestHash = computeRequestHash({ method: header.method, url: prUrl, headers: hashHeaders, body: message.body });
 
       let answer: { status: number; headers: Array<[string, string]>; body: Buffer };
       if (isMetaservice(service.serviceCode) && !ctx.serverConf.service(provider, service.serviceCode)) {
@@ -101,7 +110,7 @@ export function createExchangeHandler(ctx: ProxyContext) {
         if (!local) throw new XRoadError('server.serverproxy.unknown_service', `${header.service} is not a service of ${provider}`);
         const decision = ctx.serverConf.grantsOf(provider)?.decide({ client, service, method: header.method, normalizedPath: target.normalizedPath });
         if (!decision?.allowed) throw new XRoadError('server.serverproxy.access_denied', `${header.client} may not call ${header.method} ${target.normalizedPath} of ${header.service}`);
-        const url = new URL(local.url.replace(/\/+$/, '') + header.path + (header.query ? `?${header.query}` : ''));
+        const url = backendTarget(local.url, header.path, header.query);
         const backend = await ctx.backend.call({
           url,
           method: header.method,
@@ -146,6 +155,7 @@ export function createExchangeHandler(ctx: ProxyContext) {
       res.writeHead(200, { 'content-type': EXCHANGE_CONTENT_TYPE, 'content-length': String(payload.length) });
       res.end(payload);
     } catch (error) {
+      const detail = randomUUID();
       const known = error instanceof XRoadError ? error : new XRoadError('server.serverproxy.internal_error', undefined, { cause: error });
       if (known.type === 'server.serverproxy.internal_error') ctx.logger.error({ err: error, detail }, 'exchange failed');
       else ctx.logger.info({ type: known.type, detail, cause: (known.cause as Error | undefined)?.message }, 'exchange refused');
@@ -154,7 +164,7 @@ export function createExchangeHandler(ctx: ProxyContext) {
         return;
       }
       const body = JSON.stringify({ type: known.type, message: known.message, detail });
-      res.writeHead(xroadErrorStatus(known.type), { 'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(body)), 'x-road-error': known.type });
+      res.writeHead(xroadErrorStatus(known.type), { 'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(body)), 'x-road-error': known.type, ...(closeAfterRefusal ? { connection: 'close' } : {}) });
       res.end(body);
       if (!req.complete) req.resume();
     }

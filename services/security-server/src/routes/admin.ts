@@ -64,6 +64,7 @@ export function registerSsAdminRoutes(app: App, deps: AdminRouteDeps) {
       subsystem,
       connectionType: c.connectionType,
       logBodies: c.logBodies,
+      timestampImmediately: c.timestampImmediately,
       status: c.status,
       registered: deps.isRegistered(subsystem),
       informationSystemCertificates: [...c.isCertificates.values()].map((der) => derToPem(der, 'CERTIFICATE')),
@@ -80,12 +81,12 @@ export function registerSsAdminRoutes(app: App, deps: AdminRouteDeps) {
     const body = request.body;
     const [instance] = body.subsystem.split('/');
     if (instance !== deps.serverId.split('/')[0]) throw new AppError(SS_ADMIN_ERRORS.SS_INSTANCE_MISMATCH);
-    await q.upsertClient(db, { subsystem: body.subsystem, connectionType: body.connectionType, logBodies: body.logBodies });
+    await q.upsertClient(db, { subsystem: body.subsystem, connectionType: body.connectionType, logBodies: body.logBodies, timestampImmediately: body.timestampImmediately });
     for (const pem of body.informationSystemCertificates) {
       const der = Buffer.from(pemToDer(pem));
       await q.addClientIsCertificate(db, { subsystem: body.subsystem, sha256: parseCertificate(der).sha256, certificate: der });
     }
-    await audit({ actor: ACTOR, action: 'client.saved', target: body.subsystem, details: { connectionType: body.connectionType, logBodies: body.logBodies } });
+    await audit({ actor: ACTOR, action: 'client.saved', target: body.subsystem, details: { connectionType: body.connectionType, logBodies: body.logBodies, timestampImmediately: body.timestampImmediately } });
     await serverConf.reload();
     return clientView(body.subsystem);
   });

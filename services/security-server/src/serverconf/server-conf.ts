@@ -11,6 +11,8 @@ export interface LocalClient {
   subsystem: string;
   connectionType: ConnectionType;
   logBodies: boolean;
+  /** Exchanges of this subsystem wait for a timestamp of their log record. */
+  timestampImmediately: boolean;
   status: 'saved' | 'registration-requested' | 'registered';
   /** SHA-256 (hex) of trusted information-system certificates, for `https-cert`. */
   isCertificates: Map<string, Buffer>;
@@ -53,7 +55,7 @@ export class ServerConf {
     const rows = await loadServerConfRows(this.#db);
     const clients = new Map<string, LocalClient>();
     for (const c of rows.clients) {
-      clients.set(c.subsystem, { subsystem: c.subsystem, connectionType: c.connection_type, logBodies: c.log_bodies, status: c.status, isCertificates: new Map() });
+      clients.set(c.subsystem, { subsystem: c.subsystem, connectionType: c.connection_type, logBodies: c.log_bodies, timestampImmediately: c.timestamp_immediately, status: c.status, isCertificates: new Map() });
     }
     for (const cert of rows.isCerts) clients.get(cert.subsystem)?.isCertificates.set(cert.sha256, cert.certificate);
     const services = new Map<string, LocalService>();

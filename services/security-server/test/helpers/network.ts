@@ -1,5 +1,6 @@
 // A small JP-Link network for tests: a real Center, two members with one Security Server each
 // (consumer and provider), and an echo backend behind the provider. Everything on 127.0.0.1.
+import type { SwitchableProxy } from './switchable-proxy.ts';
 import { createServer, type Server } from 'node:http';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -123,8 +124,21 @@ export interface TestNetwork {
   stop(): Promise<void>;
 }
 
-export async function startTestNetwork(options: { centerEnv?: Record<string, string>; providerEnv?: Record<string, string>; consumerEnv?: Record<string, string> } = {}): Promise<TestNetwork> {
-  const center = await startTestCenter({ CENTER_AUTO_APPROVE: 'certificateIssue,authCertReg,clientReg,clientDeletion,addressChange', ...options.centerEnv });
+export async function startTestNetwork(
+  options: {
+    centerEnv?: Record<string, string>;
+    providerEnv?: Record<string, string>;
+    consumerEnv?: Record<string, string>;
+    /** Put this proxy in front of the Center's public services (globalconf, OCSP, TSA) to simulate outages. */
+    centerProxy?: SwitchableProxy;
+  } = {},
+): Promise<TestNetwork> {
+  const center = await startTestCenter({
+    CENTER_AUTO_APPROVE: 'certificateIssue,authCertReg,clientReg,clientDeletion,addressChange',
+    ...(options.centerProxy ? { CENTER_PUBLIC_URL: options.centerProxy.url } : {}),
+    ...options.centerEnv,
+  });
+  if (options.centerProxy) options.centerProxy.target.port = Number(center.config.CENTER_PUBLIC_PORT);
   const admin = { authorization: `Bearer ${center.adminKey}` };
   for (const m of [CONSUMER, PROVIDER]) {
     await http(`${center.urls.admin}/api/v1/members`, { headers: admin, json: { memberClass: m.memberClass, memberCode: m.memberCode, name: m.name } });

@@ -1,0 +1,100 @@
+// Converting between the message log's stored form (bytes, as in log_records, log_timestamps and
+// log_certificates) and the JSON of archive and evidence files (base64 text, evidence.md §2).
+import { createHash } from 'node:crypto';
+import type { CertificateFileEntry, RecordLine, RecordMessage, TimestampEntry } from './format.ts';
+import type { HashedMessage, HashedRecord } from './record-hash.ts';
+
+/** One message of a stored record, as bytes: what its hash covers, and the body when it was logged. */
+export interface StoredMessage extends Omit<HashedMessage, 'headerSha256'> {
+  /** null when body logging was off. */
+  body: Uint8Array | null;
+}
+
+/** A stored record (one row of log_records) and, once timestamped, its timestamp proof. */
+export interface StoredRecord extends Omit<HashedRecord, 'side' | 'request' | 'response'> {
+  id: string | bigint;
+  loggedAt: Date;
+  side: 'client' | 'server';
+  request: StoredMessage;
+  response: StoredMessage | null;
+  prevHash: Uint8Array;
+  recordHash: Uint8Array;
+  /** The record's inclusion proof in its timestamp's tree (leaves: the record hashes of the range, in id order). */
+  timestamp?: { id: string | bigint; leafIndex: number; treeSize: number; proof: readonly Uint8Array[] };
+}
+
+/** A stored timestamp (one row of log_timestamps). */
+export interface StoredTimestamp {
+  id: string | bigint;
+  firstRecordId: string | bigint;
+  lastRecordId: string | bigint;
+  recordCount: number;
+  treeRoot: Uint8Array;
+  tsaName: string;
+  genTime: Date;
+  /** DER TimeStampToken. */
+  token: Uint8Array;
+}
+
+const b64 = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
+
+function messageLine(m: StoredMessage): RecordMessage {
+  return { header: b64(m.header), body: m.body === null ? null : b64(m.body), bodySha256: b64(m.bodySha256), bodyLength: m.bodyLength, signature: b64(m.signature) };
+}
+
+/** The records.jsonl object of a stored record (not validated here; writeEvidenceZip validates every line). */
+export function toRecordLine(r: StoredRecord): RecordLine {
+  const line: RecordLine = {
+    id: String(r.id),
+    loggedAt: r.loggedAt.toISOString(),
+    side: r.side,
+    messageId: r.messageId,
+    xRoadId: r.xRoadId,
+    client: r.client,
+    service: r.service,
+    peerServer: r.peerServer,
+    request: messageLine(r.request),
+    response: r.response ? messageLine(r.response) : null,
+    prevHash: b64(r.prevHash),
+    recordHash: b64(r.recordHash),
+  };
+  if (r.timestamp) line.timestamp = { id: String(r.timestamp.id), leafIndex: r.timestamp.leafIndex, treeSize: r.timestamp.treeSize, proof: r.timestamp.proof.map(b64) };
+  return line;
+}
+
+/** The timestamps.json object of a stored timestamp. */
+export function toTimestampEntry(t: StoredTimestamp): TimestampEntry {
+  return {
+    id: String(t.id),
+    firstRecordId: String(t.firstRecordId),
+    lastRecordId: String(t.lastRecordId),
+    recordCount: t.recordCount,
+    treeRoot: b64(t.treeRoot),
+    tsaName: t.tsaName,
+    genTime: t.genTime.toISOString(),
+    token: b64(t.token),
+  };
+}
+
+/** The certificates.json object of a DER certificate or OCSP response. */
+export function toCertificateEntry(kind: CertificateFileEntry['kind'], der: Uint8Array): CertificateFileEntry {
+  return { sha256: createHash('sha256').update(der).digest('base64'), kind, der: b64(der) };
+}
+
+function hashedMessage(m: RecordMessage): HashedMessage {
+  return { header: Buffer.from(m.header, 'base64'), bodySha256: Buffer.from(m.bodySha256, 'base64'), bodyLength: m.bodyLength, signature: Buffer.from(m.signature, 'base64') };
+}
+
+/** The fields of a record line that its record hash covers (message-log.md), as bytes. */
+export function hashedRecordOf(line: RecordLine): HashedRecord {
+  return {
+    side: line.side,
+    messageId: line.messageId,
+    xRoadId: line.xRoadId,
+    client: line.client,
+    service: line.service,
+    peerServer: line.peerServer,
+    request: hashedMessage(line.request),
+    response: line.response ? hashedMessage(line.response) : null,
+  };
+}

@@ -1,0 +1,175 @@
+// Writes an archive or evidence file (evidence.md §2–§3): a zip with manifest.json,
+// records.jsonl (streamed, one record per line), timestamps.json and certificates.json.
+import { createHash, randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { access, open, rename, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import yazl from 'yazl';
+import { EvidenceFormatError, type FormatIssue } from './errors.ts';
+import { ARCHIVE_FORMAT, ENTRY, NO_PREVIOUS_ARCHIVE, certificatesSchema, parseManifest, recordLineSchema, timestampsSchema, validate } from './format.ts';
+import type { CertificateFileEntry, Manifest, RecordLine, TimestampEntry } from './format.ts';
+import { parseStoredEnvelope } from './stored-envelope.ts';
+
+export interface EvidenceZipContent {
+  /** The manifest (archive or evidence kind); its `records` must describe exactly the records given. */
+  manifest: Manifest;
+  /** The records in id order; read once, as the zip is written. */
+  records: AsyncIterable<RecordLine> | Iterable<RecordLine>;
+  /** Every timestamp a record refers to (more are allowed). */
+  timestamps: readonly TimestampEntry[];
+  /** Every certificate and OCSP response the records' stored envelopes name, and the `ca` certificates for chains to the root. */
+  certificates: readonly CertificateFileEntry[];
+}
+
+function invalid(issues: FormatIssue[]): never {
+  throw new EvidenceFormatError(issues);
+}
+
+function checkManifest(manifest: Manifest): Manifest {
+  const parsed = parseManifest(manifest);
+  if ('issue' in parsed) invalid([{ entry: ENTRY.manifest, message: parsed.issue }]);
+  const m = parsed.manifest;
+  if (m.format === ARCHIVE_FORMAT && (m.sequence === 1) !== (m.previousArchiveSha256 === NO_PREVIOUS_ARCHIVE)) {
+    invalid([{ entry: ENTRY.manifest, message: 'previousArchiveSha256 must be 64 zeros for sequence 1 and only then' }]);
+  }
+  return m;
+}
+
+/**
+ * Validates each record as it streams and checks what the manifest and the other entries say
+ * about the records: the count (and for an archive the first and last id and the first prevHash),
+ * ids in increasing order, a timestamp on every archived record, and that every timestamp and
+ * certificate a record names is in the file.
+ */
+async function* recordBytes(content: EvidenceZipContent, manifest: Manifest): AsyncGenerator<Buffer> {
+  const timestampIds = new Set(content.timestamps.map((t) => t.id));
+  const byKind = new Map(content.certificates.map((c) => [`${c.kind}:${c.sha256}`, c]));
+  const archive = manifest.format === ARCHIVE_FORMAT ? manifest : undefined;
+  let previousId: bigint | undefined;
+  let first: RecordLine | undefined;
+  let last: RecordLine | undefined;
+  let count = 0;
+  for await (const record of content.records) {
+    count += 1;
+    const result = validate(recordLineSchema, record);
+    const where = { entry: ENTRY.records, line: count };
+    if ('issue' in result) invalid([{ ...where, message: result.issue }]);
+    const line = result.ok;
+    const id = BigInt(line.id);
+    if (previousId !== undefined && id <= previousId) invalid([{ ...where, recordId: line.id, message: `records must be in increasing id order (after ${previousId})` }]);
+    if (line.timestamp && !timestampIds.has(line.timestamp.id)) invalid([{ ...where, recordId: line.id, message: `timestamp ${line.timestamp.id} is not in timestamps.json` }]);
+    if (archive && !line.timestamp) invalid([{ ...where, recordId: line.id, message: 'an archived record must have a timestamp' }]);
+    for (const message of line.response ? [line.request, line.response] : [line.request]) {
+      let envelope;
+      try {
+        envelope = parseStoredEnvelope(Buffer.from(message.signature, 'base64'));
+      } catch {
+        continue; // written as stored; the verifier reports it
+      }
+      for (const [kind, sha] of [['certificate', envelope.signerCertificateSha256], ['ocsp', envelope.signerOcspSha256]] as const) {
+        if (!byKind.has(`${kind}:${sha}`)) invalid([{ ...where, recordId: line.id, message: `the ${kind === 'ocsp' ? 'OCSP response' : 'signer certificate'} ${sha} is not in certificates.json` }]);
+      }
+    }
+    previousId = id;
+    first ??= line;
+    last = line;
+    yield Buffer.from(`${JSON.stringify(line)}\n`, 'utf8');
+  }
+  const expected = manifest.records.count;
+  if (count !== expected) invalid([{ entry: ENTRY.manifest, message: `records.count is ${expected}, but ${count} records were given` }]);
+  if (archive && first && last) {
+    const r = archive.records;
+    if (r.firstId !== first.id || r.lastId !== last.id) invalid([{ entry: ENTRY.manifest, message: `records run from ${first.id} to ${last.id}, the manifest says ${r.firstId} to ${r.lastId}` }]);
+    if (r.firstPrevHash !== first.prevHash) invalid([{ entry: ENTRY.manifest, message: 'records.firstPrevHash is not the prevHash of the first record' }]);
+  }
+}
+
+/** Adds a Readable to the zip and returns a promise that rejects when it fails (yazl does not pass read errors on). */
+function addStream(zip: yazl.ZipFile, stream: Readable, name: string, mtime: Date): Promise<never> {
+  zip.addReadStream(stream, name, { mtime });
+  return new Promise((_, reject) => stream.once('error', reject));
+}
+
+/**
+ * Writes an archive or evidence zip to `outPath`: under a temporary name in the same folder,
+ * flushed to disk (fsync), then renamed, and the folder flushed — so `outPath` either does not
+ * exist or is complete. Validates everything it writes (manifest, every record line, timestamps,
+ * certificates) and the references between them; throws EvidenceFormatError naming the entry,
+ * line and record of the first problem, and leaves nothing behind. Refuses to replace an existing
+ * file. Entries are deflated and dated `manifest.createdAt`.
+ *
+ * @returns the SHA-256 of the written file, lower-case hex (the next archive's `previousArchiveSha256`).
+ */
+export async function writeEvidenceZip(outPath: string, content: EvidenceZipContent): Promise<string> {
+  const manifest = checkManifest(content.manifest);
+  const timestamps = validate(timestampsSchema, content.timestamps);
+  if ('issue' in timestamps) invalid([{ entry: ENTRY.timestamps, message: timestamps.issue }]);
+  const certificates = validate(certificatesSchema, content.certificates);
+  if ('issue' in certificates) invalid([{ entry: ENTRY.certificates, message: certificates.issue }]);
+  await refuseExisting(outPath);
+
+  const temp = join(dirname(outPath), `.${basename(outPath)}.${randomBytes(6).toString('hex')}.tmp`);
+  const mtime = new Date(manifest.createdAt);
+  const zip = new yazl.ZipFile();
+  const hash = createHash('sha256');
+  const hashing = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      hash.update(chunk);
+      done(null, chunk);
+    },
+  });
+  const records = Readable.from(recordBytes(content, manifest));
+  const zipFailed = new Promise<never>((_, reject) => zip.once('error', reject));
+  let written: Promise<void> | undefined;
+  try {
+    zip.addBuffer(Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`, 'utf8'), ENTRY.manifest, { mtime });
+    const recordsFailed = addStream(zip, records, ENTRY.records, mtime);
+    zip.addBuffer(Buffer.from(JSON.stringify(timestamps.ok), 'utf8'), ENTRY.timestamps, { mtime });
+    zip.addBuffer(Buffer.from(JSON.stringify(certificates.ok), 'utf8'), ENTRY.certificates, { mtime });
+    zip.end();
+    written = pipeline(zip.outputStream, hashing, createWriteStream(temp, { flags: 'wx' }));
+    await Promise.race([written, recordsFailed, zipFailed]);
+    const handle = await open(temp, 'r');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await refuseExisting(outPath);
+    await rename(temp, outPath);
+  } catch (error) {
+    records.destroy();
+    hashing.destroy();
+    await written?.catch(() => undefined); // the file is closed (or was never opened) before it is removed
+    await rm(temp, { force: true });
+    throw error;
+  }
+  await syncFolder(dirname(outPath));
+  return hash.digest('hex');
+}
+
+async function refuseExisting(path: string): Promise<void> {
+  try {
+    await access(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw error;
+  }
+  throw new Error(`${path} already exists; an archive or evidence file is never replaced`);
+}
+
+/** fsync of a folder, so a rename in it survives a crash (not supported everywhere; then skipped). */
+async function syncFolder(path: string): Promise<void> {
+  let handle;
+  try {
+    handle = await open(path, 'r');
+    await handle.sync();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'EISDIR' && code !== 'EINVAL' && code !== 'EPERM' && code !== 'EBADF') throw error;
+  } finally {
+    await handle?.close();
+  }
+}

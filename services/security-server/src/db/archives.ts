@@ -1,0 +1,117 @@
+// Queries of the message-log archiver and the evidence export (docs/protocols/evidence.md §2–§3).
+import { sql } from 'kysely';
+import type { SecurityServerDb } from './database.ts';
+
+export type LogRecordRow = Awaited<ReturnType<typeof logRecordsInRange>>[number];
+export type ArchiveGrouping = 'none' | 'member' | 'subsystem';
+
+/** The group key of a record as SQL: 'all', the local member, or the local subsystem. */
+function groupExpression(grouping: ArchiveGrouping) {
+  // The local subsystem is the client on the client side and the provider (the service id without its code) on the provider side.
+  const subsystem = sql<string>`case when side = 'client' then client else regexp_replace(service, '/[^/]*$', '') end`;
+  if (grouping === 'subsystem') return subsystem;
+  if (grouping === 'member') return sql<string>`regexp_replace(${subsystem}, '/[^/]*$', '')`;
+  return sql<string>`'all'`;
+}
+
+export async function archiveState(db: SecurityServerDb): Promise<string> {
+  const row = await db.selectFrom('log_archive_state').select('archived_through').where('id', '=', 1).executeTakeFirstOrThrow();
+  return row.archived_through;
+}
+
+/** The groups with records in (afterId, throughId]. */
+export async function groupsInRange(db: SecurityServerDb, grouping: ArchiveGrouping, afterId: string, throughId: string): Promise<string[]> {
+  if (grouping === 'none') return ['all'];
+  const g = groupExpression(grouping);
+  const rows = await db
+    .selectFrom('log_records')
+    .select(g.as('grp'))
+    .where('id', '>', afterId)
+    .where('id', '<=', throughId)
+    .groupBy(g)
+    .orderBy(g)
+    .execute();
+  return rows.map((r) => r.grp);
+}
+
+/** One page of a group's records in (afterId, throughId], in id order. */
+export async function logRecordsInRange(db: SecurityServerDb, o: { grouping: ArchiveGrouping; group: string; afterId: string; throughId: string; limit: number }) {
+  return db
+    .selectFrom('log_records')
+    .selectAll()
+    .where('id', '>', o.afterId)
+    .where('id', '<=', o.throughId)
+    .where(groupExpression(o.grouping), '=', o.group)
+    .orderBy('id')
+    .limit(o.limit)
+    .execute();
+}
+
+/** How many of a group's records lie in (afterId, throughId], and the last id. */
+export async function countInRange(db: SecurityServerDb, o: { grouping: ArchiveGrouping; group: string; afterId: string; throughId: string }): Promise<{ count: number; lastId: string }> {
+  const row = await db
+    .selectFrom('log_records')
+    .select([sql<string>`count(*)`.as('n'), sql<string | null>`max(id)`.as('last')])
+    .where('id', '>', o.afterId)
+    .where('id', '<=', o.throughId)
+    .where(groupExpression(o.grouping), '=', o.group)
+    .executeTakeFirstOrThrow();
+  return { count: Number(row.n), lastId: row.last ?? o.afterId };
+}
+
+/** The stored envelopes of a group's records in (afterId, throughId] (to collect the certificates they name). */
+export async function signaturesInRange(db: SecurityServerDb, o: { grouping: ArchiveGrouping; group: string; afterId: string; throughId: string }) {
+  return db
+    .selectFrom('log_records')
+    .select(['request_signature', 'response_signature'])
+    .where('id', '>', o.afterId)
+    .where('id', '<=', o.throughId)
+    .where(groupExpression(o.grouping), '=', o.group)
+    .execute();
+}
+
+/** Record hashes of a timestamp's range, in id order (its tree's leaves). */
+export async function recordHashesInRange(db: SecurityServerDb, firstId: string, lastId: string): Promise<Array<{ id: string; hash: Buffer }>> {
+  const rows = await db.selectFrom('log_records').select(['id', 'record_hash']).where('id', '>=', firstId).where('id', '<=', lastId).orderBy('id').execute();
+  return rows.map((r) => ({ id: r.id, hash: r.record_hash }));
+}
+
+export async function lastArchiveOf(db: SecurityServerDb, group: string) {
+  return db.selectFrom('log_archives').selectAll().where('grp', '=', group).orderBy('sequence', 'desc').limit(1).executeTakeFirst();
+}
+
+/** Records the written files and moves the archived-through mark, in one transaction. */
+export async function recordArchives(
+  db: SecurityServerDb,
+  archives: Array<{ grp: string; sequence: number; file_name: string; sha256: Buffer; first_record_id: string; last_record_id: string; record_count: number }>,
+  archivedThrough: string,
+): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    if (archives.length > 0) await trx.insertInto('log_archives').values(archives).execute();
+    await trx.updateTable('log_archive_state').set({ archived_through: archivedThrough }).where('id', '=', 1).execute();
+  });
+}
+
+/**
+ * Deletes archived records logged before `before`, whole timestamp ranges at a time (a record
+ * left in the database keeps every leaf of its timestamp's tree, so its proof can still be
+ * computed for an evidence export). Returns how many were deleted.
+ */
+export async function deleteArchivedRecords(db: SecurityServerDb, archivedThrough: string, before: Date): Promise<number> {
+  const keep = await db.selectFrom('log_records').select('id').where('logged_at', '>=', before).orderBy('id').limit(1).executeTakeFirst();
+  let through = archivedThrough;
+  if (keep && BigInt(keep.id) <= BigInt(archivedThrough)) {
+    const range = await db.selectFrom('log_timestamps').select('first_record_id').where('first_record_id', '<=', keep.id).where('last_record_id', '>=', keep.id).executeTakeFirst();
+    const below = BigInt(range?.first_record_id ?? keep.id) - 1n;
+    through = String(below < BigInt(archivedThrough) ? below : BigInt(archivedThrough));
+  }
+  if (BigInt(through) <= 0n) return 0;
+  const result = await db.deleteFrom('log_records').where('id', '<=', through).executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
+
+/** Records of one exchange (by X-Road-Request-Id) or of every exchange with an X-Road-Id. */
+export async function recordsForEvidence(db: SecurityServerDb, query: { messageId: string } | { xRoadId: string }) {
+  const base = db.selectFrom('log_records').selectAll().orderBy('id').limit(1000);
+  return 'messageId' in query ? base.where('message_id', '=', query.messageId).execute() : base.where('x_road_id', '=', query.xRoadId).execute();
+}

@@ -1,0 +1,289 @@
+// Archives of the message log and evidence files (docs/protocols/evidence.md §2–§3). At its
+// interval the archiver writes every timestamped record not yet archived into zip files (one chain
+// per server, or per local member or subsystem), each carrying the SHA-256 of the previous file of
+// its chain, records the files, and then deletes the archived records older than the retention.
+// The evidence export builds the same kind of file for one exchange, on request.
+import { access, mkdir, rename } from 'node:fs/promises';
+import { join } from 'node:path';
+import { buildHashTree } from '@jplink/exchange';
+import {
+  ARCHIVE_FORMAT,
+  EVIDENCE_FORMAT,
+  NO_PREVIOUS_ARCHIVE,
+  archiveFileName,
+  parseStoredEnvelope,
+  toCertificateEntry,
+  toRecordLine,
+  toTimestampEntry,
+  writeEvidenceZip,
+  type CertificateFileEntry,
+  type RecordLine,
+  type TimestampEntry,
+} from '@jplink/evidence';
+import type { Logger } from '@jplink/kit';
+import type { SecurityServerDb } from '../db/database.ts';
+import {
+  archiveState,
+  deleteArchivedRecords,
+  groupsInRange,
+  lastArchiveOf,
+  logRecordsInRange,
+  recordArchives,
+  recordHashesInRange,
+  recordsForEvidence,
+  signaturesInRange,
+  countInRange,
+  type ArchiveGrouping,
+  type LogRecordRow,
+} from '../db/archives.ts';
+import { logCertificates, storedRecordOf } from '../db/message-log.ts';
+import { lastTimestampedRecordId, timestampsCovering } from '../db/timestamps.ts';
+import type { GlobalConfClient } from '../conf/global-conf-client.ts';
+
+const PAGE = 500;
+
+const exists = (path: string) => access(path).then(() => true, () => false);
+
+export interface ArchiverOptions {
+  db: SecurityServerDb;
+  conf: GlobalConfClient;
+  logger: Logger;
+  now: () => Date;
+  serverId: string;
+  dir: string;
+  intervalSeconds: number;
+  grouping: ArchiveGrouping;
+  retentionDays: number;
+}
+
+export interface ArchiveRun {
+  files: Array<{ fileName: string; group: string; sequence: number; records: number; sha256: string }>;
+  deleted: number;
+}
+
+type TimestampRow = Awaited<ReturnType<typeof timestampsCovering>>[number];
+
+/** Proofs of records in their timestamps' trees, computed once per timestamp. */
+class ProofCache {
+  #db: SecurityServerDb;
+  #trees = new Map<string, Map<string, { leafIndex: number; treeSize: number; proof: Buffer[] }>>();
+  constructor(db: SecurityServerDb) {
+    this.#db = db;
+  }
+  async proofOf(stamp: TimestampRow, recordId: string) {
+    let tree = this.#trees.get(stamp.id);
+    if (!tree) {
+      const leaves = await recordHashesInRange(this.#db, stamp.first_record_id, stamp.last_record_id);
+      if (leaves.length !== stamp.record_count) {
+        throw new Error(`timestamp ${stamp.id} covers ${stamp.record_count} records but ${leaves.length} remain in the database (older records were deleted after archiving; use the archive files)`);
+      }
+      const { proofs } = buildHashTree(leaves.map((l) => l.hash));
+      tree = new Map(leaves.map((l, i) => [l.id, { leafIndex: i, treeSize: leaves.length, proof: proofs[i]! }]));
+      if (this.#trees.size > 64) this.#trees.clear();
+      this.#trees.set(stamp.id, tree);
+    }
+    return tree.get(recordId);
+  }
+}
+
+async function recordLine(row: LogRecordRow, stamps: TimestampRow[], proofs: ProofCache): Promise<RecordLine> {
+  const stamp = stamps.find((t) => BigInt(t.first_record_id) <= BigInt(row.id) && BigInt(row.id) <= BigInt(t.last_record_id));
+  const proof = stamp ? await proofs.proofOf(stamp, row.id) : undefined;
+  return toRecordLine({
+    ...storedRecordOf(row),
+    ...(stamp && proof ? { timestamp: { id: stamp.id, ...proof } } : {}),
+  });
+}
+
+/** The certificates an evidence file needs: those the envelopes name, and the CA, OCSP responder and TSA certificates of the configuration. */
+async function certificatesFor(db: SecurityServerDb, conf: GlobalConfClient, signatures: Array<Buffer | null>): Promise<CertificateFileEntry[]> {
+  const wanted = new Set<string>();
+  for (const bytes of signatures) {
+    if (!bytes) continue;
+    const envelope = parseStoredEnvelope(bytes);
+    wanted.add(envelope.signerCertificateSha256);
+    wanted.add(envelope.signerOcspSha256);
+  }
+  const stored = await logCertificates(db, [...wanted].map((h) => Buffer.from(h, 'base64')));
+  const missing = [...wanted].filter((h) => !stored.has(h));
+  if (missing.length > 0) throw new Error(`log_certificates lacks ${missing.length} certificate(s) named by stored envelopes`);
+  const rows = await db.selectFrom('log_certificates').select(['sha256', 'kind']).where('sha256', 'in', [...wanted].map((h) => Buffer.from(h, 'base64'))).execute();
+  const kinds = new Map(rows.map((r) => [r.sha256.toString('base64'), r.kind]));
+  const entries = [...stored].map(([h, der]) => toCertificateEntry(kinds.get(h) ?? 'certificate', der));
+  const view = conf.latest();
+  if (view) {
+    const ca: Uint8Array[] = [
+      ...view.approvedCaIntermediates(),
+      ...view.tsas.map((t) => Buffer.from(t.certificate, 'base64')),
+      ...view.conf.approvedCas.flatMap((c) => c.ocsp.flatMap((o) => (o.responderCertificate ? [Buffer.from(o.responderCertificate, 'base64')] : []))),
+    ];
+    const seen = new Set(entries.map((e) => e.sha256));
+    for (const der of ca) {
+      const entry = toCertificateEntry('ca', der);
+      if (!seen.has(entry.sha256)) {
+        seen.add(entry.sha256);
+        entries.push(entry);
+      }
+    }
+  }
+  return entries;
+}
+
+export class Archiver {
+  #o: ArchiverOptions;
+  #timer: NodeJS.Timeout | undefined;
+  #running: Promise<ArchiveRun> | undefined;
+  #stopped = false;
+  #last: { at: Date; run: ArchiveRun } | undefined;
+  #lastError: string | undefined;
+
+  constructor(options: ArchiverOptions) {
+    this.#o = options;
+  }
+
+  start(): void {
+    this.#schedule();
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    if (this.#timer) clearTimeout(this.#timer);
+  }
+
+  status() {
+    return { lastRunAt: this.#last?.at.toISOString() ?? null, lastFiles: this.#last?.run.files.length ?? 0, lastError: this.#lastError ?? null, dir: this.#o.dir };
+  }
+
+  #schedule(): void {
+    if (this.#stopped) return;
+    this.#timer = setTimeout(() => {
+      void this.archiveNow()
+        .catch(() => undefined)
+        .finally(() => this.#schedule());
+    }, this.#o.intervalSeconds * 1000);
+    this.#timer.unref();
+  }
+
+  /** Archives every timestamped record not yet archived, then applies the retention. One run at a time. */
+  archiveNow(): Promise<ArchiveRun> {
+    this.#running ??= this.#run()
+      .then(
+        (run) => {
+          this.#last = { at: this.#o.now(), run };
+          this.#lastError = undefined;
+          return run;
+        },
+        (error: unknown) => {
+          this.#lastError = (error as Error).message;
+          this.#o.logger.error({ err: error }, 'message log archiving failed');
+          throw error;
+        },
+      )
+      .finally(() => {
+        this.#running = undefined;
+      });
+    return this.#running;
+  }
+
+  async #run(): Promise<ArchiveRun> {
+    const { db, grouping } = this.#o;
+    const after = await archiveState(db);
+    const through = await lastTimestampedRecordId(db);
+    const run: ArchiveRun = { files: [], deleted: 0 };
+    if (BigInt(through) > BigInt(after)) {
+      await mkdir(this.#o.dir, { recursive: true, mode: 0o750 });
+      const stamps = await timestampsCovering(db, String(BigInt(after) + 1n), through);
+      const proofs = new ProofCache(db);
+      const rows: Parameters<typeof recordArchives>[1] = [];
+      for (const group of await groupsInRange(db, grouping, after, through)) {
+        const previous = await lastArchiveOf(db, group);
+        const sequence = (previous?.sequence ?? 0) + 1;
+        const fileName = archiveFileName(this.#o.serverId, group, sequence);
+        const range = { grouping, group, afterId: after, throughId: through };
+        const certificates = await certificatesFor(db, this.#o.conf, (await signaturesInRange(db, range)).flatMap((r) => [r.request_signature, r.response_signature]));
+        const first = (await logRecordsInRange(db, { ...range, limit: 1 }))[0]!;
+        let count = 0;
+        let lastId = first.id;
+        async function* lines(): AsyncGenerator<RecordLine> {
+          let cursor = after;
+          for (;;) {
+            const page = await logRecordsInRange(db, { ...range, afterId: cursor, limit: PAGE });
+            if (page.length === 0) return;
+            for (const row of page) {
+              const line = await recordLine(row, stamps, proofs);
+              count += 1;
+              lastId = row.id;
+              yield line;
+            }
+            cursor = page[page.length - 1]!.id;
+          }
+        }
+        const total = await countInRange(db, range);
+        if (total.count === 0) continue;
+        const path = join(this.#o.dir, fileName);
+        // A file of this name that log_archives does not know is left from a run that stopped before
+        // recording it: keep it aside (it is complete or not; the new file replaces it in the chain).
+        if (await exists(path)) {
+          const aside = `${path}.unrecorded-${this.#o.now().getTime()}`;
+          await rename(path, aside);
+          this.#o.logger.warn({ file: fileName, movedTo: aside }, 'archive file from an interrupted run moved aside');
+        }
+        const sha256 = await writeEvidenceZip(path, {
+          manifest: {
+            format: ARCHIVE_FORMAT,
+            securityServer: this.#o.serverId,
+            group,
+            sequence,
+            previousArchiveSha256: previous ? previous.sha256.toString('hex') : NO_PREVIOUS_ARCHIVE,
+            createdAt: this.#o.now().toISOString(),
+            records: { count: total.count, firstId: first.id, lastId: total.lastId, firstPrevHash: first.prev_hash.toString('base64') },
+            chainComplete: grouping === 'none',
+          },
+          records: lines(),
+          timestamps: stamps.map(timestampEntry),
+          certificates,
+        });
+        if (count !== total.count || lastId !== total.lastId) throw new Error(`archive ${fileName}: the records changed while it was written`);
+        rows.push({ grp: group, sequence, file_name: fileName, sha256: Buffer.from(sha256, 'hex'), first_record_id: first.id, last_record_id: lastId, record_count: count });
+        run.files.push({ fileName, group, sequence, records: count, sha256 });
+      }
+      await recordArchives(db, rows, through);
+      this.#o.logger.info({ files: run.files.map((f) => f.fileName), through }, 'message log archived');
+    }
+    const cutoff = new Date(this.#o.now().getTime() - this.#o.retentionDays * 86_400_000);
+    run.deleted = await deleteArchivedRecords(db, BigInt(through) > BigInt(after) ? through : after, cutoff);
+    return run;
+  }
+
+  /** An evidence file for one exchange (by X-Road-Request-Id) or every exchange with an X-Road-Id; undefined when nothing matches. */
+  async exportEvidence(query: { messageId: string } | { xRoadId: string }, outPath: string): Promise<{ records: number; sha256: string } | undefined> {
+    const { db } = this.#o;
+    const rows = await recordsForEvidence(db, query);
+    if (rows.length === 0) return undefined;
+    const stamps = await timestampsCovering(db, rows[0]!.id, rows[rows.length - 1]!.id);
+    const proofs = new ProofCache(db);
+    const lines: RecordLine[] = [];
+    for (const row of rows) lines.push(await recordLine(row, stamps, proofs));
+    const used = new Set(lines.flatMap((l) => (l.timestamp ? [l.timestamp.id] : [])));
+    const sha256 = await writeEvidenceZip(outPath, {
+      manifest: { format: EVIDENCE_FORMAT, securityServer: this.#o.serverId, createdAt: this.#o.now().toISOString(), query, records: { count: lines.length } },
+      records: lines,
+      timestamps: stamps.filter((t) => used.has(t.id)).map(timestampEntry),
+      certificates: await certificatesFor(db, this.#o.conf, rows.flatMap((r) => [r.request_signature, r.response_signature])),
+    });
+    return { records: lines.length, sha256 };
+  }
+}
+
+function timestampEntry(t: TimestampRow): TimestampEntry {
+  return toTimestampEntry({
+    id: t.id,
+    firstRecordId: t.first_record_id,
+    lastRecordId: t.last_record_id,
+    recordCount: t.record_count,
+    treeRoot: t.tree_root,
+    tsaName: t.tsa_name,
+    genTime: t.gen_time,
+    token: t.token,
+  });
+}
