@@ -6,7 +6,10 @@
 //
 // Usage (from the repository root):
 //   npx tsx scripts/bench/security-server-exchange.ts [--seconds 10] [--warmup 2] [--connections 16]
-//       [--sizes 1024,102400] [--rounds 1] [--cpu-prof [--profile-dir DIR]] [--trace] [--database-url postgres://…]
+//       [--sizes 1024,102400] [--rounds 1] [--cpu-prof [--profile-dir DIR]] [--trace] [--evidence] [--database-url postgres://…]
+// --evidence: the message log is timestamped every second and archived every 2 s during the run
+//   (without it both are effectively off: intervals of a day and a week); compare the two ratios.
+//   --timestamp-interval S / --archive-interval S set either interval alone.
 // --cpu-prof: V8 CPU profiles of both SSs, scoped to each SS run, summarised at the end (lowers throughput).
 // --trace: time each stage inside the SSs (log append, signing, peer send, backend, verification).
 //
@@ -49,6 +52,9 @@ const { values } = parseArgs({
     'verify-every': { type: 'string', default: '50' },
     'keep-temp': { type: 'boolean', default: false },
     trace: { type: 'boolean', default: false },
+    evidence: { type: 'boolean', default: false },
+    'timestamp-interval': { type: 'string' },
+    'archive-interval': { type: 'string' },
   },
 });
 const seconds = Number(values.seconds);
@@ -201,6 +207,10 @@ async function main(): Promise<void> {
   const echoPort = echo.ready.port as number;
 
   log('starting and enrolling the two Security Servers');
+  const evidenceIntervals = {
+    ...(values['timestamp-interval'] ?? (values.evidence ? '1' : undefined) ? { timestampInterval: Number(values['timestamp-interval'] ?? 1) } : {}),
+    ...(values['archive-interval'] ?? (values.evidence ? '2' : undefined) ? { archiveInterval: Number(values['archive-interval'] ?? 2) } : {}),
+  };
   const startSs = (member: typeof CONSUMER, name: string) =>
     spawnChild({
       name,
@@ -214,6 +224,7 @@ async function main(): Promise<void> {
           databaseUrl,
           schema: `${schemaPrefix}${member.server.replace('-', '_')}`,
           dataDir: join(tempRoot!, member.server),
+          ...evidenceIntervals,
         }),
         ...(values.trace ? { BENCH_TRACE: '1' } : {}),
       },
@@ -253,6 +264,7 @@ async function main(): Promise<void> {
   type SsStats = {
     signers: Array<{ signatures: number; messages: number; largestBatch: number }>;
     messageLog: { records: number; batches: number };
+    evidence: { timestamps: number; unstampedRecords: number; archiving: { lastFiles: number; lastError: string | null } };
     loop: { utilisation: number; delayP50ms: number; delayP99ms: number; delayMaxMs: number };
     stages: Record<string, { calls: number; meanMs: number; maxMs: number }>;
   };
@@ -435,6 +447,7 @@ async function main(): Promise<void> {
   out();
   out(`signer stats over the whole run: SS-A ${JSON.stringify(finalStats[0]!.signers)}; SS-B ${JSON.stringify(finalStats[1]!.signers)}`);
   out(`message log over the whole run: SS-A ${JSON.stringify(finalStats[0]!.messageLog)}; SS-B ${JSON.stringify(finalStats[1]!.messageLog)}`);
+  out(`evidence (timestamping every ${evidenceIntervals.timestampInterval ?? 'day'} s, archiving every ${evidenceIntervals.archiveInterval ?? 'week'} s): SS-A ${JSON.stringify(finalStats[0]!.evidence)}; SS-B ${JSON.stringify(finalStats[1]!.evidence)}`);
 
   const targetRun = runs.find((r) => r.chain === 'ss' && r.size === 1024);
   const targetPlain = runs.find((r) => r.chain === 'plain' && r.size === 1024);

@@ -26,6 +26,9 @@ interface Input {
   schema: string;
   dataDir: string;
   logLevel?: string;
+  /** Timestamping and archiving intervals in seconds (absent: a day and a week, i.e. off for the run). */
+  timestampInterval?: number;
+  archiveInterval?: number;
 }
 const input = JSON.parse(process.env.BENCH_CHILD ?? '{}') as Input;
 
@@ -47,6 +50,8 @@ const config = securityServerConfigSchema.parse({
   SS_OCSP_PORT: String(wanted.ocsp),
   SS_ADMIN_PORT: String(wanted.admin),
   SS_LOG_LEVEL: input.logLevel ?? 'warn',
+  SS_TIMESTAMPING_INTERVAL_SECONDS: String(input.timestampInterval ?? 86_400),
+  SS_ARCHIVE_INTERVAL_SECONDS: String(input.archiveInterval ?? 7 * 86_400),
   // Defaults otherwise: message bodies logged (SS_LOG_BODIES=true), EC-P256 keys.
 });
 // Default pool (10 connections), as server.ts opens it.
@@ -154,6 +159,7 @@ serveCommands(
           stages: traced,
           signers: ss.context.signers.stats(),
           messageLog: ss.context.log.stats(),
+          evidence: { timestamps: ss.timestamper.status().timestamps, unstampedRecords: ss.timestamper.status().unstampedRecords, archiving: ss.archiver.status() },
           verifierCaches: ss.context.verifier.stats(),
           status: await adminCall('GET', '/api/v1/status'),
           memory: process.memoryUsage(),

@@ -7,6 +7,7 @@ export {
   expandEnvelope,
   parseStoredEnvelope,
   storedEnvelopeBytes,
+  storedEnvelopeHashes,
   storedEnvelopeSchema,
   type CertificateEntry,
   type StoredEnvelope,

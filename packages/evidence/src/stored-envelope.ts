@@ -113,3 +113,18 @@ export function expandEnvelope(stored: StoredEnvelope, certificate: Uint8Array, 
     signedAt: stored.signedAt,
   });
 }
+
+/**
+ * The SHA-256 (base64) of the signer certificate and of the OCSP response a stored envelope names,
+ * read without the full schema (for collecting certificates; verification parses it fully).
+ * Undefined when the bytes are not a JSON object with both members.
+ */
+export function storedEnvelopeHashes(bytes: Uint8Array): { certificate: string; ocsp: string } | undefined {
+  try {
+    const parsed = JSON.parse(Buffer.from(bytes).toString('utf8')) as { signerCertificateSha256?: unknown; signerOcspSha256?: unknown };
+    const { signerCertificateSha256: certificate, signerOcspSha256: ocsp } = parsed ?? {};
+    return typeof certificate === 'string' && typeof ocsp === 'string' ? { certificate, ocsp } : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -65,8 +65,25 @@ export function ekuName(oid: string): string {
   return EKU_NAMES[oid] ?? oid;
 }
 
+// Parsing a certificate costs about a millisecond of synchronous ASN.1 work; the same few
+// certificates (CAs, TSA, peers' and signers' certificates) are parsed over and over. Results are
+// remembered by the SHA-256 of the DER (the cached object holds its own copy of the bytes) and
+// handed out frozen.
+const CACHE_LIMIT = 512;
+const cache = new Map<string, ParsedCertificate>();
+
 export function parseCertificate(derOrPem: Uint8Array | string): ParsedCertificate {
   const der = toDer(derOrPem);
+  const key = sha256(der).toString('hex');
+  const cached = cache.get(key);
+  if (cached) return cached;
+  const parsed = Object.freeze(parseUncached(Buffer.from(der), key));
+  if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value as string);
+  cache.set(key, parsed);
+  return parsed;
+}
+
+function parseUncached(der: Uint8Array, sha256Hex: string): ParsedCertificate {
   const fields = certificateFields(der);
   let cert: InstanceType<typeof x509.X509Certificate>;
   try {
@@ -119,7 +136,7 @@ export function parseCertificate(derOrPem: Uint8Array | string): ParsedCertifica
     ocspNoCheck: Array.from(cert.extensions).some((e) => e.type === OID.ocspNoCheck),
     criticalExtensions: Array.from(cert.extensions).filter((e) => e.critical).map((e) => e.type),
     selfIssued: Buffer.from(fields.subject).equals(Buffer.from(fields.issuer)),
-    sha256: sha256(der).toString('hex'),
+    sha256: sha256Hex,
   };
   if (bc?.pathLength !== undefined) parsed.pathLength = bc.pathLength;
   if (ski) parsed.subjectKeyIdentifier = ski.keyId.toLowerCase();
