@@ -74,10 +74,13 @@ const cache = new Map<string, ParsedCertificate>();
 
 export function parseCertificate(derOrPem: Uint8Array | string): ParsedCertificate {
   const der = toDer(derOrPem);
-  const key = sha256(der).toString('hex');
+  const hash = sha256(der).toString('hex');
+  // `der` keeps the kind of bytes the caller gave (Buffer or plain Uint8Array), as before the cache.
+  const isBuffer = Buffer.isBuffer(der);
+  const key = `${isBuffer ? 'b' : 'u'}${hash}`;
   const cached = cache.get(key);
   if (cached) return cached;
-  const parsed = Object.freeze(parseUncached(Buffer.from(der), key));
+  const parsed = Object.freeze(parseUncached(isBuffer ? Buffer.from(der) : Uint8Array.from(der), hash));
   if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value as string);
   cache.set(key, parsed);
   return parsed;
