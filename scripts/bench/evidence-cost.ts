@@ -6,12 +6,17 @@
 // plus every PostgreSQL process.
 //
 // Usage: npx tsx scripts/bench/evidence-cost.ts [--exchanges 3000] [--concurrency 16] [--rounds 3]
+//   [--profile-archive FILE.cpuprofile]  (a V8 CPU profile of the last round's archiving)
 // Prints, per round: CPU per exchange (both Security Servers' logging included), CPU per exchange
 // for timestamping and for archiving both logs, and the evidence share. Not a test.
+import { writeFile } from 'node:fs/promises';
+import { Session } from 'node:inspector/promises';
 import { parseArgs } from 'node:util';
 import { cpuSecondsBetween, cpuSecondsByCommand } from './ss-bench-common.ts';
 
-const { values } = parseArgs({ options: { exchanges: { type: 'string', default: '3000' }, concurrency: { type: 'string', default: '16' }, rounds: { type: 'string', default: '3' } } });
+const { values } = parseArgs({
+  options: { exchanges: { type: 'string', default: '3000' }, concurrency: { type: 'string', default: '16' }, rounds: { type: 'string', default: '3' }, 'profile-archive': { type: 'string' } },
+});
 const exchanges = Number(values.exchanges);
 const concurrency = Number(values.concurrency);
 const rounds = Number(values.rounds);
@@ -46,6 +51,20 @@ async function load(n: number): Promise<void> {
   await Promise.all(Array.from({ length: concurrency }, worker));
 }
 
+/** Starts V8's sampling profiler in this process; the returned function stops it and gives the profile. */
+async function startProfile(): Promise<() => Promise<unknown>> {
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 500 });
+  await session.post('Profiler.start');
+  return async () => {
+    const { profile } = await session.post('Profiler.stop');
+    session.disconnect();
+    return profile;
+  };
+}
+
 const ms = (seconds: number) => (seconds * 1000).toFixed(3);
 console.log(`machine: Node ${process.version}; ${exchanges} exchanges of 1 KiB per round, ${concurrency} concurrent; CPU = this process + PostgreSQL`);
 console.log('| round | exchange CPU/exchange (ms) | timestamping both logs (ms/exchange) | archiving both logs (ms/exchange) | evidence share |');
@@ -62,6 +81,7 @@ try {
     start = cpu();
     for (const ss of servers) await ss.timestamper.stampNow();
     const stamping = since(start).total / exchanges;
+    const profiling = values['profile-archive'] && round === rounds ? await startProfile() : undefined;
     start = cpu();
     for (const ss of servers) {
       const run = await ss.archiver.archiveNow();
@@ -69,6 +89,7 @@ try {
       if (records !== exchanges) throw new Error(`archived ${records} records, expected ${exchanges}`);
     }
     const archived = since(start);
+    if (profiling) await writeFile(values['profile-archive']!, JSON.stringify(await profiling()));
     const archiving = archived.total / exchanges;
     const share = (stamping + archiving) / exchange;
     console.log(`| ${round} | ${ms(exchange)} | ${ms(stamping)} | ${ms(archiving)} (Node ${ms(archived.node / exchanges)}, PostgreSQL ${ms(archived.postgres / exchanges)}) | ${(share * 100).toFixed(1)} % |`);

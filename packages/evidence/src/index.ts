@@ -56,7 +56,7 @@ export {
   type StoredTimestamp,
 } from './record-line.ts';
 export { EvidenceFormatError, type FormatIssue } from './errors.ts';
-export { writeEvidenceZip, type EvidenceZipContent } from './zip-writer.ts';
+export { writeEvidenceZip, type EvidenceZipContent, type SerializedRecordLine } from './zip-writer.ts';
 export { openEvidenceZip, type OpenEvidenceZipOptions, type OpenedEvidenceZip, type RecordLineResult } from './zip-reader.ts';
 export { rootCertificatesFromPem, verifyEvidence, type VerifyEvidenceOptions } from './verify.ts';
 export {

@@ -16,7 +16,7 @@ export interface EvidenceZipContent {
   /** The manifest (archive or evidence kind); its `records` must describe exactly the records given. */
   manifest: Manifest;
   /** The records in id order; read once, as the zip is written. */
-  records: AsyncIterable<RecordLine> | Iterable<RecordLine>;
+  records: AsyncIterable<RecordLine | SerializedRecordLine> | Iterable<RecordLine | SerializedRecordLine>;
   /** Every timestamp a record refers to (more are allowed). */
   timestamps: readonly TimestampEntry[];
   /** Every certificate and OCSP response the records' stored envelopes name, and the `ca` certificates for chains to the root. */
@@ -28,6 +28,26 @@ export interface EvidenceZipContent {
    */
   validateRecords?: boolean;
 }
+
+/**
+ * A record line already serialised (for example built by the database): written as given after
+ * the checks that need only its id, prevHash and timestamp id (order, presence and membership of
+ * the timestamp, the manifest's range). The caller answers for the rest of its content; the
+ * verifier checks it like any other line.
+ */
+export interface SerializedRecordLine {
+  serialized: string;
+  id: string;
+  prevHash: string;
+  timestampId?: string;
+}
+
+function isSerialized(value: RecordLine | SerializedRecordLine): value is SerializedRecordLine {
+  return typeof (value as SerializedRecordLine).serialized === 'string';
+}
+
+/** Lines are handed to the zip in chunks of about this many bytes (fewer, larger stream writes). */
+const CHUNK_BYTES = 256 * 1024;
 
 function invalid(issues: FormatIssue[]): never {
   throw new EvidenceFormatError(issues);
@@ -54,35 +74,56 @@ async function* recordBytes(content: EvidenceZipContent, manifest: Manifest): As
   const byKind = new Map(content.certificates.map((c) => [`${c.kind}:${c.sha256}`, c]));
   const archive = manifest.format === ARCHIVE_FORMAT ? manifest : undefined;
   let previousId: bigint | undefined;
-  let first: RecordLine | undefined;
-  let last: RecordLine | undefined;
+  let first: { id: string; prevHash: string } | undefined;
+  let last: { id: string; prevHash: string } | undefined;
   let count = 0;
   const validateRecords = content.validateRecords ?? true;
+  let pending: string[] = [];
+  let pendingBytes = 0;
   for await (const record of content.records) {
     count += 1;
     const where = { entry: ENTRY.records, line: count };
-    let line: RecordLine = record;
-    if (validateRecords) {
-      const result = validate(recordLineSchema, record);
-      if ('issue' in result) invalid([{ ...where, message: result.issue }]);
-      line = result.ok;
-    }
-    const id = BigInt(line.id);
-    if (previousId !== undefined && id <= previousId) invalid([{ ...where, recordId: line.id, message: `records must be in increasing id order (after ${previousId})` }]);
-    if (line.timestamp && !timestampIds.has(line.timestamp.id)) invalid([{ ...where, recordId: line.id, message: `timestamp ${line.timestamp.id} is not in timestamps.json` }]);
-    if (archive && !line.timestamp) invalid([{ ...where, recordId: line.id, message: 'an archived record must have a timestamp' }]);
-    for (const message of line.response ? [line.request, line.response] : [line.request]) {
-      const hashes = storedEnvelopeHashes(Buffer.from(message.signature, 'base64'));
-      if (!hashes) continue; // written as stored; the verifier reports it
-      for (const [kind, sha] of [['certificate', hashes.certificate], ['ocsp', hashes.ocsp]] as const) {
-        if (!byKind.has(`${kind}:${sha}`)) invalid([{ ...where, recordId: line.id, message: `the ${kind === 'ocsp' ? 'OCSP response' : 'signer certificate'} ${sha} is not in certificates.json` }]);
+    let id: string;
+    let prevHash: string;
+    let timestampId: string | undefined;
+    let text: string;
+    if (isSerialized(record)) {
+      ({ id, prevHash, timestampId } = record);
+      text = record.serialized;
+    } else {
+      let line: RecordLine = record;
+      if (validateRecords) {
+        const result = validate(recordLineSchema, record);
+        if ('issue' in result) invalid([{ ...where, message: result.issue }]);
+        line = result.ok;
       }
+      for (const message of line.response ? [line.request, line.response] : [line.request]) {
+        const hashes = storedEnvelopeHashes(Buffer.from(message.signature, 'base64'));
+        if (!hashes) continue; // written as stored; the verifier reports it
+        for (const [kind, sha] of [['certificate', hashes.certificate], ['ocsp', hashes.ocsp]] as const) {
+          if (!byKind.has(`${kind}:${sha}`)) invalid([{ ...where, recordId: line.id, message: `the ${kind === 'ocsp' ? 'OCSP response' : 'signer certificate'} ${sha} is not in certificates.json` }]);
+        }
+      }
+      ({ id, prevHash } = line);
+      timestampId = line.timestamp?.id;
+      text = JSON.stringify(line);
     }
-    previousId = id;
-    first ??= line;
-    last = line;
-    yield Buffer.from(`${JSON.stringify(line)}\n`, 'utf8');
+    const numeric = BigInt(id);
+    if (previousId !== undefined && numeric <= previousId) invalid([{ ...where, recordId: id, message: `records must be in increasing id order (after ${previousId})` }]);
+    if (timestampId !== undefined && !timestampIds.has(timestampId)) invalid([{ ...where, recordId: id, message: `timestamp ${timestampId} is not in timestamps.json` }]);
+    if (archive && timestampId === undefined) invalid([{ ...where, recordId: id, message: 'an archived record must have a timestamp' }]);
+    previousId = numeric;
+    first ??= { id, prevHash };
+    last = { id, prevHash };
+    pending.push(text, '\n');
+    pendingBytes += text.length + 1;
+    if (pendingBytes >= CHUNK_BYTES) {
+      yield Buffer.from(pending.join(''), 'utf8');
+      pending = [];
+      pendingBytes = 0;
+    }
   }
+  if (pending.length > 0) yield Buffer.from(pending.join(''), 'utf8');
   const expected = manifest.records.count;
   if (count !== expected) invalid([{ entry: ENTRY.manifest, message: `records.count is ${expected}, but ${count} records were given` }]);
   if (archive && first && last) {
