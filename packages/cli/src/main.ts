@@ -2,10 +2,10 @@
 // The `jplink` command line.
 import { parseArgs } from 'node:util';
 import { createProgress } from './progress.ts';
-import { describeDevnet, startDevnet } from './devnet/devnet.ts';
 import { DEFAULT_PORT_BASE } from './devnet/ports.ts';
 import { runSsCommand, SsCommandError } from './ss-config.ts';
-import { runVerifyCommand } from './verify.ts';
+// devnet (the Center, Security Servers, the embedded database) and the verifier load only when
+// their command runs: `jplink verify` and `jplink ss` start without the devnet's dependencies.
 
 const USAGE = `Usage: jplink <command> [options]
 
@@ -42,6 +42,7 @@ async function devnet(argv: string[]) {
   }
   const portBase = Number(values['port-base']);
   if (!Number.isInteger(portBase) || portBase < 1024 || portBase > 65_000) throw new UsageError('--port-base must be an integer between 1024 and 65000');
+  const { describeDevnet, startDevnet } = await import('./devnet/devnet.ts');
   const progress = createProgress();
   progress.info(`Starting the JP-Link devnet (state in ${values.home})`);
   const network = await startDevnet(
@@ -79,7 +80,7 @@ async function main() {
     case 'ss':
       return runSsCommand(rest);
     case 'verify':
-      process.exitCode = await runVerifyCommand(rest);
+      process.exitCode = await (await import('./verify.ts')).runVerifyCommand(rest);
       return;
     case undefined:
     case 'help':
