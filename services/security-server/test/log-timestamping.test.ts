@@ -22,14 +22,13 @@ beforeAll(async () => {
   proxy = await startSwitchableProxy();
   // The consumer stamps at the global configuration's interval (60 s) unless asked; the provider every second.
   // The outage network: the TSA behind a proxy that can refuse it, tolerances of 4 s (consumer) and 2 s (provider).
-  [net, outage] = await Promise.all([
-    startTestNetwork({ providerEnv: { SS_TIMESTAMPING_INTERVAL_SECONDS: '1' } }),
-    startTestNetwork({
-      centerProxy: proxy,
-      consumerEnv: { SS_TIMESTAMPING_INTERVAL_SECONDS: '1', SS_TIMESTAMP_FAILURE_TOLERANCE_SECONDS: '4' },
-      providerEnv: { SS_TIMESTAMPING_INTERVAL_SECONDS: '1', SS_TIMESTAMP_FAILURE_TOLERANCE_SECONDS: '2' },
-    }),
-  ]);
+  // One after the other: on the embedded database (no PostgreSQL at hand) parallel migrations collide.
+  net = await startTestNetwork({ providerEnv: { SS_TIMESTAMPING_INTERVAL_SECONDS: '1' } });
+  outage = await startTestNetwork({
+    centerProxy: proxy,
+    consumerEnv: { SS_TIMESTAMPING_INTERVAL_SECONDS: '1', SS_TIMESTAMP_FAILURE_TOLERANCE_SECONDS: '4' },
+    providerEnv: { SS_TIMESTAMPING_INTERVAL_SECONDS: '1', SS_TIMESTAMP_FAILURE_TOLERANCE_SECONDS: '2' },
+  });
 }, 120_000);
 
 afterAll(async () => {

@@ -39,9 +39,11 @@ export class LogStore {
   #records: string;
   #certificates: string;
   #statements = new Map<number, string>();
+  #embedded: boolean;
 
   constructor(database: Database) {
     this.#pool = database.pool;
+    this.#embedded = database.kind === 'embedded';
     const schema = quoteIdentifier(database.schema);
     this.#records = `${schema}.log_records`;
     this.#certificates = `${schema}.log_certificates`;
@@ -70,14 +72,38 @@ export class LogStore {
         r.prevHash, r.recordHash,
       );
     }
-    await this.#pool.query(this.#insertText(rows.length), values);
+    await this.#run(this.#insertText(rows.length), values);
+  }
+
+  /**
+   * One parameterised statement. On the embedded PGlite every connection shares one session and
+   * only explicit transactions keep another connection's messages out, so there the statement runs
+   * inside BEGIN … COMMIT (otherwise another connection's unnamed statement can replace ours
+   * between Parse and Bind).
+   */
+  async #run(text: string, values: unknown[]): Promise<void> {
+    if (!this.#embedded) {
+      await this.#pool.query(text, values);
+      return;
+    }
+    const client = await this.#pool.connect();
+    try {
+      await client.query('begin');
+      await client.query(text, values);
+      await client.query('commit');
+    } catch (error) {
+      await client.query('rollback').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
   }
 
   /** Stores certificates and OCSP responses (already stored ones are left as they are). */
   async insertCertificates(entries: CertificateEntry[]): Promise<void> {
     if (entries.length === 0) return;
     const tuples = entries.map((_, i) => `($${i * 3 + 1},$${i * 3 + 2},$${i * 3 + 3})`).join(',');
-    await this.#pool.query(
+    await this.#run(
       `insert into ${this.#certificates} (sha256, kind, der) values ${tuples} on conflict (sha256) do nothing`,
       entries.flatMap((e) => [e.sha256, e.kind, e.der]),
     );
