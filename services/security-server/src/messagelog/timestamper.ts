@@ -1,8 +1,8 @@
 // Batch timestamping of the message log (docs/protocols/evidence.md §1): at the global
 // configuration's interval, one RFC 3161 timestamp from a TSA of the global configuration (tried in
 // order) over the hash tree of every record not yet covered. While no TSA answers, exchange goes on
-// until the oldest record without a timestamp is older than the tolerance; then new exchanges are
-// refused (`beforeAppend`) until timestamping works again. Subsystems set to "timestamp
+// until timestamping has been failing for longer than the tolerance; then new exchanges are
+// refused (`admit`) until timestamping works again. Subsystems set to "timestamp
 // immediately" wait for a timestamp covering their record (`afterCommit`).
 import { buildHashTree } from '@jplink/exchange';
 import { MAX_RECORDS_PER_TIMESTAMP, timestampImprint } from '@jplink/evidence';
@@ -38,7 +38,7 @@ export interface TimestamperStatus {
   /** Seconds since the oldest record without a timestamp was logged; 0 when all are stamped. */
   unstampedAgeSeconds: number;
   unstampedRecords: number;
-  /** Exchanges are being refused because the age passed the tolerance. */
+  /** Exchanges are being refused: timestamping has failed for longer than the tolerance. */
   refusing: boolean;
   toleranceSeconds: number;
   lastSuccessAt: string | null;
@@ -56,6 +56,8 @@ export class Timestamper implements LogGate {
   #lastId = '0';
   /** When the oldest record without a timestamp was logged (ms), or undefined when there is none. */
   #unstampedSince: number | undefined;
+  /** When timestamping started failing (ms; the first failed attempt since the last success), or undefined. */
+  #failingSince: number | undefined;
   #unstampedCount = 0;
   #running: Promise<void> | undefined;
   #again = false;
@@ -115,16 +117,17 @@ export class Timestamper implements LogGate {
     };
   }
 
+  /** Refusing: records are waiting and no TSA has answered for longer than the tolerance. */
   #refusing(): boolean {
-    if (this.#unstampedSince === undefined) return false;
-    return this.#o.now().getTime() - this.#unstampedSince > this.#toleranceSeconds() * 1000;
+    if (this.#unstampedSince === undefined || this.#failingSince === undefined) return false;
+    return this.#o.now().getTime() - this.#failingSince > this.#toleranceSeconds() * 1000;
   }
 
   // LogGate: called by the message-log writer.
   admit(side: 'client' | 'server'): void {
     if (!this.#refusing()) return;
     const type = side === 'client' ? 'server.clientproxy.timestamping_failed' : 'server.serverproxy.timestamping_failed';
-    throw new XRoadError(type, `the message log could not be timestamped for more than ${this.#toleranceSeconds()} s (${this.#lastError ?? 'no TSA answered'})`);
+    throw new XRoadError(type, `the message log has not been timestamped for more than ${this.#toleranceSeconds()} s (${this.#lastError ?? 'no TSA answered'})`);
   }
 
   afterCommit(entry: ExchangeLogEntry): Promise<void> | undefined {
@@ -184,6 +187,7 @@ export class Timestamper implements LogGate {
       }
     } catch (error) {
       this.#lastError = (error as Error).message;
+      this.#failingSince ??= this.#o.now().getTime();
       this.#o.logger.warn({ err: error }, 'message log timestamping failed');
       throw error;
     }
@@ -231,6 +235,7 @@ export class Timestamper implements LogGate {
         this.#count += 1;
         this.#lastSuccessAt = this.#o.now();
         this.#lastError = undefined;
+        this.#failingSince = undefined;
         return;
       } catch (error) {
         failures.push(`${tsa.name}: ${(error as Error).message}`);
