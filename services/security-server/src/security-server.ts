@@ -212,7 +212,7 @@ export async function createSecurityServer(config: SecurityServerConfig, deps: S
       },
       timestamping: async () => {
         const t = timestamper.status();
-        if (t.refusing) throw new Error(`no timestamp for ${t.unstampedAgeSeconds} s (tolerance ${t.toleranceSeconds} s): ${t.lastError ?? 'no TSA answered'}`);
+        if (t.refusing) throw new Error(`timestamping has failed for longer than ${t.toleranceSeconds} s; oldest waiting record ${t.unstampedAgeSeconds} s old: ${t.lastError ?? 'no TSA answered'}`);
       },
     },
   });
