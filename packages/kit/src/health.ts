@@ -6,6 +6,7 @@
  *                  503 { status: 'not_ready', checks: { db: 'failed' | 'timeout' }, error: { code: 'KIT_NOT_READY', … } }.
  * Failure causes go to the log (warn), never to the client.
  */
+import type { LevelWithSilent } from 'pino';
 import { z } from 'zod';
 import { KIT_ERRORS } from './errors.ts';
 import type { App } from './http-app.ts';
@@ -54,15 +55,24 @@ export async function runCheck(
   }
 }
 
+const LEVELS: readonly LevelWithSilent[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
+
+/** Probes log at `warn` at the most (no line per probe), but never louder than the app's logger (a silent app stays silent). */
+function probeLogLevel(appLevel: string): LevelWithSilent {
+  const index = LEVELS.indexOf(appLevel as LevelWithSilent);
+  return index > LEVELS.indexOf('warn') ? LEVELS[index]! : 'warn';
+}
+
 /** Add /healthz and /readyz to `app` (call on the root instance). */
 export function registerHealth(app: App, opts: HealthOptions): void {
   const timeoutMs = opts.timeoutMs ?? 2000;
+  const logLevel = probeLogLevel(app.log.level);
   const entries = Object.entries(opts.checks);
 
   app.get(
     '/healthz',
     {
-      logLevel: 'warn',
+      logLevel,
       schema: {
         tags: ['ops'],
         summary: 'Liveness: 200 while the process serves requests',
@@ -75,7 +85,7 @@ export function registerHealth(app: App, opts: HealthOptions): void {
   app.get(
     '/readyz',
     {
-      logLevel: 'warn',
+      logLevel,
       schema: {
         tags: ['ops'],
         summary: 'Readiness: 200 when every dependency check passes, else 503',

@@ -43,6 +43,13 @@ describe('health endpoints', () => {
     expect(log.raw()).toContain('password authentication failed');
     // liveness is unaffected
     expect((await app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
+
+    // A silent app stays silent: the probes' own level never makes them louder than the app.
+    const quiet = captureLogger('q', 'silent');
+    const silentApp = createHttpApp({ name: 'q', logger: quiet.logger });
+    registerHealth(silentApp, { checks: { db: async () => { throw new Error('down'); } } });
+    expect((await silentApp.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(503);
+    expect(quiet.raw()).toBe('');
     await app.close();
   });
 

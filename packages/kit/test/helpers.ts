@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import { createLogger, type Logger } from '../src/index.ts';
 
 /** A kit logger whose JSON lines are captured for assertions. */
-export function captureLogger(name = 'test'): { logger: Logger; lines: () => Array<Record<string, unknown>>; raw: () => string } {
+export function captureLogger(name = 'test', level: 'debug' | 'silent' = 'debug'): { logger: Logger; lines: () => Array<Record<string, unknown>>; raw: () => string } {
   const chunks: string[] = [];
   const destination = new Writable({
     write(chunk, _enc, cb) {
@@ -10,7 +10,7 @@ export function captureLogger(name = 'test'): { logger: Logger; lines: () => Arr
       cb();
     },
   });
-  const logger = createLogger({ name, level: 'debug', destination });
+  const logger = createLogger({ name, level, destination });
   const raw = () => chunks.join('');
   const lines = () =>
     raw()
