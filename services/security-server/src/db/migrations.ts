@@ -202,4 +202,12 @@ export const securityServerMigrations: Record<string, Migration> = {
       await db.schema.alterTable('clients').addColumn('timestamp_immediately', 'boolean', (c) => c.notNull().defaultTo(false)).execute();
     },
   },
+  // toast_tuple_target = 8160 (v2) kept records of ~4.3 KiB inline, one per 8 KiB page: half of every
+  // page unused and no CPU saved (measured: docs/performance.md). Back to PostgreSQL's default, which
+  // moves large columns out of line and fills pages.
+  '202611261100-log-records-default-toast': {
+    async up(db: Kysely<any>) {
+      await sql`alter table log_records reset (toast_tuple_target)`.execute(db);
+    },
+  },
 };
