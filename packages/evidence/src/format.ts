@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { memberIdText, securityServerIdText, serviceIdText, subsystemIdText } from '@jplink/contracts';
-import { MAX_FRAME_BYTES, MAX_TREE_SIZE } from '@jplink/exchange';
+import { MAX_FRAME_BYTES, MAX_TREE_SIZE, base64Bytes, base64Sha256, isoMillis } from '@jplink/exchange';
 
 export const ARCHIVE_FORMAT = 'jplink-log-archive/1';
 export const EVIDENCE_FORMAT = 'jplink-evidence/1';
@@ -71,10 +71,6 @@ const MAX_STORED_ENVELOPE_BYTES = 16_384;
 /** Largest DER certificate, OCSP response or timestamp token. */
 const MAX_DER_BYTES = 65_536;
 
-// Canonical standard base64 (padded; the unused bits of the last character zero): exactly what
-// Buffer#toString('base64') writes, so each value has one text and decodes without surprises.
-const CANONICAL_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/][AQgw]==|[A-Za-z0-9+/]{2}[AEIMQUYcgkosw048]=)?$/;
-
 // zod runs an object's refinements even when a field failed: they must not assume valid fields.
 /** The value of decimal text or an integer, or undefined for anything else. */
 function integerOf(value: unknown): bigint | undefined {
@@ -89,28 +85,12 @@ function notAfter(a: unknown, b: unknown): boolean {
   return x === undefined || y === undefined || x <= y;
 }
 
-/** Bytes encoded by a canonical base64 text. */
-function base64Length(text: string): number {
-  return (text.length / 4) * 3 - (text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0);
-}
-
-const base64 = (minBytes: number, maxBytes: number) =>
-  z
-    .string()
-    .max(Math.ceil(maxBytes / 3) * 4, `must encode at most ${maxBytes} bytes`)
-    .regex(CANONICAL_BASE64, 'must be canonical base64 (standard alphabet, padded)')
-    .refine((text) => base64Length(text) >= minBytes, `must encode at least ${minBytes} bytes`);
-
-const base64Sha256 = z.string().regex(CANONICAL_BASE64, 'must be canonical base64').refine((t) => base64Length(t) === 32, 'must encode 32 bytes (a SHA-256)');
-
 /** A record or timestamp id: a positive bigint as decimal text. */
 const decimalId = z
   .string()
   .regex(/^[1-9][0-9]{0,18}$/, 'must be a positive integer as decimal text')
   .refine((text) => notAfter(text, 0x7fff_ffff_ffff_ffffn), 'must fit a bigint');
 
-/** ISO 8601 UTC with milliseconds, as Date#toISOString() writes it. */
-const isoMillis = z.iso.datetime({ precision: 3, message: 'must be ISO 8601 UTC with milliseconds (YYYY-MM-DDTHH:mm:ss.sssZ)' });
 const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lower-case hex digits (a SHA-256)');
 const count = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
 
@@ -123,7 +103,7 @@ export const archiveManifestSchema = z
     sequence: z.number().int().min(1).max(MAX_ARCHIVE_SEQUENCE),
     previousArchiveSha256: sha256Hex,
     createdAt: isoMillis,
-    records: z.strictObject({ count, firstId: decimalId, lastId: decimalId, firstPrevHash: base64Sha256 }),
+    records: z.strictObject({ count, firstId: decimalId, lastId: decimalId, firstPrevHash: base64Sha256('firstPrevHash') }),
     chainComplete: z.boolean(),
   })
   .refine((m) => notAfter(m.records?.firstId, m.records?.lastId), { message: 'firstId must not be greater than lastId', path: ['records', 'lastId'] });
@@ -151,13 +131,13 @@ export function parseManifest(value: unknown): { manifest: Manifest } | { issue:
 
 export const recordMessageSchema = z.strictObject({
   /** The HEADER frame payload exactly as signed. */
-  header: base64(1, MAX_FRAME_BYTES),
+  header: base64Bytes('header', 1, MAX_FRAME_BYTES),
   /** null when body logging was off. */
-  body: base64(0, Number.MAX_SAFE_INTEGER).nullable(),
-  bodySha256: base64Sha256,
+  body: base64Bytes('body', 0, Number.MAX_SAFE_INTEGER).nullable(),
+  bodySha256: base64Sha256('bodySha256'),
   bodyLength: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
   /** The stored signature envelope bytes (message-log.md). */
-  signature: base64(1, MAX_STORED_ENVELOPE_BYTES),
+  signature: base64Bytes('signature', 1, MAX_STORED_ENVELOPE_BYTES),
 });
 
 export const timestampProofSchema = z
@@ -165,7 +145,7 @@ export const timestampProofSchema = z
     id: decimalId,
     leafIndex: z.number().int().min(0).max(MAX_TREE_SIZE - 1),
     treeSize: z.number().int().min(1).max(MAX_TREE_SIZE),
-    proof: z.array(base64Sha256).max(31),
+    proof: z.array(base64Sha256('proof element')).max(31),
   })
   .refine((t) => t.leafIndex < t.treeSize, { message: 'leafIndex must be less than treeSize', path: ['leafIndex'] });
 
@@ -180,8 +160,8 @@ export const recordLineSchema = z.strictObject({
   peerServer: securityServerIdText,
   request: recordMessageSchema,
   response: recordMessageSchema.nullable(),
-  prevHash: base64Sha256,
-  recordHash: base64Sha256,
+  prevHash: base64Sha256('prevHash'),
+  recordHash: base64Sha256('recordHash'),
   /** Absent for a record not yet timestamped (evidence files only). */
   timestamp: timestampProofSchema.optional(),
 });
@@ -192,11 +172,11 @@ export const timestampEntrySchema = z
     firstRecordId: decimalId,
     lastRecordId: decimalId,
     recordCount: z.number().int().min(1).max(MAX_TREE_SIZE),
-    treeRoot: base64Sha256,
+    treeRoot: base64Sha256('treeRoot'),
     tsaName: z.string().min(1).max(1024),
     genTime: isoMillis,
     /** DER TimeStampToken (CMS ContentInfo). */
-    token: base64(1, MAX_DER_BYTES),
+    token: base64Bytes('token', 1, MAX_DER_BYTES),
   })
   .refine((t) => notAfter(t.firstRecordId, t.lastRecordId), { message: 'firstRecordId must not be greater than lastRecordId', path: ['lastRecordId'] })
   .refine(
@@ -213,10 +193,10 @@ export const timestampsSchema = z
 
 export const certificateEntrySchema = z
   .strictObject({
-    sha256: base64Sha256,
+    sha256: base64Sha256('sha256'),
     /** `certificate`: a signer certificate; `ocsp`: an OCSP response; `ca`: any certificate for building chains (intermediate CA, OCSP responder, TSA). */
     kind: z.enum(['certificate', 'ocsp', 'ca']),
-    der: base64(1, MAX_DER_BYTES),
+    der: base64Bytes('der', 1, MAX_DER_BYTES),
   })
   .refine((c) => typeof c.der !== 'string' || createHash('sha256').update(Buffer.from(c.der, 'base64')).digest('base64') === c.sha256, {
     message: 'sha256 is not the SHA-256 of der',

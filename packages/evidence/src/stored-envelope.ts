@@ -4,17 +4,16 @@
 // UTF-8 JSON with the members in this order (the record hash covers these bytes).
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { signatureEnvelopeSchema, type SignatureEnvelope } from '@jplink/exchange';
+import { base64Sha256, signatureEnvelopeSchema, type SignatureEnvelope } from '@jplink/exchange';
 
-const base64Sha256 = z.string().regex(/^[A-Za-z0-9+/]{43}=$/, 'must be a base64 SHA-256');
 
 export const storedEnvelopeSchema = z.strictObject({
   algorithm: z.enum(['ES256', 'RS256']),
-  signerCertificateSha256: base64Sha256,
-  signerOcspSha256: base64Sha256,
+  signerCertificateSha256: base64Sha256('signerCertificateSha256'),
+  signerOcspSha256: base64Sha256('signerOcspSha256'),
   treeSize: z.number().int().min(1),
   leafIndex: z.number().int().min(0),
-  proof: z.array(base64Sha256).max(31),
+  proof: z.array(base64Sha256('proof element')).max(31),
   rootSignature: z.string().min(1).max(2048),
   signedAt: z.string(),
 });

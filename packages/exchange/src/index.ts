@@ -42,6 +42,8 @@ export {
   type SignatureAlgorithm,
   type SignatureEnvelope,
 } from './envelope.ts';
+// Field schemas of jpx/1, shared with the evidence format.
+export { base64Bytes, base64Sha256, isCanonicalBase64, isoMillis } from './schema-fields.ts';
 export { createDigester, messageDigest, messageDigestFromHashes, type Digester } from './digest.ts';
 export { buildHashTree, leafHash, nodeHash, rootFromProof } from './hash-tree.ts';
 export { rootSigningInput } from './root-signature.ts';

@@ -2,7 +2,6 @@
 import { sql } from 'kysely';
 import type { SecurityServerDb } from './database.ts';
 
-export type LogRecordRow = Awaited<ReturnType<typeof logRecordsInRange>>[number];
 export type ArchiveGrouping = 'none' | 'member' | 'subsystem';
 
 /** The group key of a record as SQL: 'all', the local member, or the local subsystem. */
@@ -34,29 +33,22 @@ export async function groupsInRange(db: SecurityServerDb, grouping: ArchiveGroup
   return rows.map((r) => r.grp);
 }
 
-/** One page of a group's records in (afterId, throughId], in id order. */
-export async function logRecordsInRange(db: SecurityServerDb, o: { grouping: ArchiveGrouping; group: string; afterId: string; throughId: string; limit: number }) {
-  return db
+/** A group's records in (afterId, throughId]: how many, the first and last id, and the first record's prev_hash (undefined when none). */
+export async function rangeSummary(
+  db: SecurityServerDb,
+  o: { grouping: ArchiveGrouping; group: string; afterId: string; throughId: string },
+): Promise<{ count: number; firstId: string; lastId: string; firstPrevHash: Buffer } | undefined> {
+  const inRange = db
     .selectFrom('log_records')
-    .selectAll()
     .where('id', '>', o.afterId)
     .where('id', '<=', o.throughId)
-    .where(groupExpression(o.grouping), '=', o.group)
-    .orderBy('id')
-    .limit(o.limit)
-    .execute();
-}
-
-/** How many of a group's records lie in (afterId, throughId], and the last id. */
-export async function countInRange(db: SecurityServerDb, o: { grouping: ArchiveGrouping; group: string; afterId: string; throughId: string }): Promise<{ count: number; lastId: string }> {
-  const row = await db
-    .selectFrom('log_records')
+    .where(groupExpression(o.grouping), '=', o.group);
+  const row = await inRange
     .select([sql<string>`count(*)`.as('n'), sql<string | null>`max(id)`.as('last')])
-    .where('id', '>', o.afterId)
-    .where('id', '<=', o.throughId)
-    .where(groupExpression(o.grouping), '=', o.group)
     .executeTakeFirstOrThrow();
-  return { count: Number(row.n), lastId: row.last ?? o.afterId };
+  if (Number(row.n) === 0 || row.last === null) return undefined;
+  const first = await inRange.select(['id', 'prev_hash']).orderBy('id').limit(1).executeTakeFirstOrThrow();
+  return { count: Number(row.n), firstId: first.id, lastId: row.last, firstPrevHash: first.prev_hash };
 }
 
 /** base64 of a bytea column without the line breaks PostgreSQL's encode() inserts every 76 characters. */

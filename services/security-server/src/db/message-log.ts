@@ -120,11 +120,11 @@ export async function logRecordsAfter(db: SecurityServerDb, afterId: string, lim
   return db.selectFrom('log_records').selectAll().where('id', '>', afterId).orderBy('id').limit(limit).execute();
 }
 
-/** Certificates and OCSP responses by SHA-256. */
-export async function logCertificates(db: SecurityServerDb, hashes: Buffer[]): Promise<Map<string, Buffer>> {
+/** Certificates and OCSP responses by SHA-256 (base64). */
+export async function logCertificates(db: SecurityServerDb, hashes: Buffer[]): Promise<Map<string, { der: Buffer; kind: 'certificate' | 'ocsp' }>> {
   if (hashes.length === 0) return new Map();
-  const rows = await db.selectFrom('log_certificates').select(['sha256', 'der']).where('sha256', 'in', hashes).execute();
-  return new Map(rows.map((r) => [r.sha256.toString('base64'), r.der]));
+  const rows = await db.selectFrom('log_certificates').select(['sha256', 'der', 'kind']).where('sha256', 'in', hashes).execute();
+  return new Map(rows.map((r) => [r.sha256.toString('base64'), { der: r.der, kind: r.kind }]));
 }
 
 /** Message ids the provider side logged since `since` (seeds the replay guard after a restart). */
@@ -133,10 +133,11 @@ export async function serverMessageIdsSince(db: SecurityServerDb, since: Date): 
   return rows.map((r) => ({ messageId: r.message_id, loggedAt: r.logged_at }));
 }
 
-type LogRecordsRow = Awaited<ReturnType<typeof logRecordsAfter>>[number];
+/** A row of log_records as the queries return it. */
+export type LogRecordRow = Awaited<ReturnType<typeof logRecordsAfter>>[number];
 
 /** A log_records row as the evidence format's stored record (without its timestamp proof). */
-export function storedRecordOf(row: LogRecordsRow): StoredRecord {
+export function storedRecordOf(row: LogRecordRow): StoredRecord {
   const message = (header: Buffer, body: Buffer | null, bodySha256: Buffer, bodyLength: string, signature: Buffer) => ({ header, body, bodySha256, bodyLength: Number(bodyLength), signature });
   return {
     id: row.id,

@@ -28,17 +28,15 @@ import {
   deleteArchivedRecords,
   groupsInRange,
   lastArchiveOf,
-  logRecordsInRange,
   recordArchives,
   recordHashesInRange,
   recordsForEvidence,
   signaturesInRange,
-  countInRange,
+  rangeSummary,
   recordLinesInRange,
   type ArchiveGrouping,
-  type LogRecordRow,
 } from '../db/archives.ts';
-import { logCertificates, storedRecordOf } from '../db/message-log.ts';
+import { logCertificates, storedRecordOf, type LogRecordRow } from '../db/message-log.ts';
 import { lastTimestampedRecordId, timestampsCovering } from '../db/timestamps.ts';
 import type { GlobalConfClient } from '../conf/global-conf-client.ts';
 
@@ -115,9 +113,7 @@ async function certificatesFor(db: SecurityServerDb, conf: GlobalConfClient, sig
   const stored = await logCertificates(db, [...wanted].map((h) => Buffer.from(h, 'base64')));
   const missing = [...wanted].filter((h) => !stored.has(h));
   if (missing.length > 0) throw new Error(`log_certificates lacks ${missing.length} certificate(s) named by stored envelopes`);
-  const rows = await db.selectFrom('log_certificates').select(['sha256', 'kind']).where('sha256', 'in', [...wanted].map((h) => Buffer.from(h, 'base64'))).execute();
-  const kinds = new Map(rows.map((r) => [r.sha256.toString('base64'), r.kind]));
-  const entries = [...stored].map(([h, der]) => toCertificateEntry(kinds.get(h) ?? 'certificate', der));
+  const entries = [...stored.values()].map(({ der, kind }) => toCertificateEntry(kind, der));
   const view = conf.latest();
   if (view) {
     const ca: Uint8Array[] = [
@@ -208,10 +204,11 @@ export class Archiver {
         const sequence = (previous?.sequence ?? 0) + 1;
         const fileName = archiveFileName(this.#o.serverId, group, sequence);
         const range = { grouping, group, afterId: after, throughId: through };
+        const summary = await rangeSummary(db, range);
+        if (!summary) continue;
         const certificates = await certificatesFor(db, this.#o.conf, (await signaturesInRange(db, range)).flatMap((r) => [r.request_signature, r.response_signature]));
-        const first = (await logRecordsInRange(db, { ...range, limit: 1 }))[0]!;
         let count = 0;
-        let lastId = first.id;
+        let lastId = summary.firstId;
         async function* lines(): AsyncGenerator<SerializedRecordLine> {
           let cursor = after;
           for (;;) {
@@ -231,8 +228,6 @@ export class Archiver {
             cursor = page[page.length - 1]!.id;
           }
         }
-        const total = await countInRange(db, range);
-        if (total.count === 0) continue;
         const path = join(this.#o.dir, fileName);
         // A file of this name that log_archives does not know is left from a run that stopped before
         // recording it: keep it aside (it is complete or not; the new file replaces it in the chain).
@@ -249,15 +244,15 @@ export class Archiver {
             sequence,
             previousArchiveSha256: previous ? previous.sha256.toString('hex') : NO_PREVIOUS_ARCHIVE,
             createdAt: this.#o.now().toISOString(),
-            records: { count: total.count, firstId: first.id, lastId: total.lastId, firstPrevHash: first.prev_hash.toString('base64') },
+            records: { count: summary.count, firstId: summary.firstId, lastId: summary.lastId, firstPrevHash: summary.firstPrevHash.toString('base64') },
             chainComplete: grouping === 'none',
           },
           records: lines(),
           timestamps: stamps.map(timestampEntry),
           certificates,
         });
-        if (count !== total.count || lastId !== total.lastId) throw new Error(`archive ${fileName}: the records changed while it was written`);
-        rows.push({ grp: group, sequence, file_name: fileName, sha256: Buffer.from(sha256, 'hex'), first_record_id: first.id, last_record_id: lastId, record_count: count });
+        if (count !== summary.count || lastId !== summary.lastId) throw new Error(`archive ${fileName}: the records changed while it was written`);
+        rows.push({ grp: group, sequence, file_name: fileName, sha256: Buffer.from(sha256, 'hex'), first_record_id: summary.firstId, last_record_id: lastId, record_count: count });
         run.files.push({ fileName, group, sequence, records: count, sha256 });
       }
       await recordArchives(db, rows, through);

@@ -51,7 +51,7 @@ export async function checkMessageLog(db: SecurityServerDb, options: { pageSize?
         }
       }
     }
-    for (const [h, der] of await logCertificates(db, [...wanted].map((h) => Buffer.from(h, 'base64')))) certificates.set(h, der);
+    for (const [h, { der }] of await logCertificates(db, [...wanted].map((h) => Buffer.from(h, 'base64')))) certificates.set(h, der);
 
     for (const row of page) {
       records += 1;

@@ -1,7 +1,8 @@
 // Evidence and archives on the configuration API (docs/protocols/evidence.md §2–§3): the evidence
 // file of one exchange, and archiving on demand. Registered after registerSsAdminRoutes, whose
 // Bearer-key hook guards every /api/ route.
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -41,19 +42,23 @@ export function registerEvidenceRoutes(app: App, deps: { archiver: Archiver; aud
     async (request, reply) => {
       const query = request.query.messageId ? { messageId: request.query.messageId } : { xRoadId: request.query.xRoadId! };
       const dir = await mkdtemp(join(tmpdir(), 'jplink-evidence-'));
+      const removeDir = () => rm(dir, { recursive: true, force: true });
       try {
         const path = join(dir, 'evidence.zip');
         const written = await archiver.exportEvidence(query, path);
         if (!written) throw new AppError(SS_ADMIN_ERRORS.SS_EVIDENCE_NOT_FOUND);
         await audit({ actor: ACTOR, action: 'evidence.exported', target: 'messageId' in query ? query.messageId : query.xRoadId, details: { records: written.records, sha256: written.sha256 } });
-        const bytes = await readFile(path);
+        // Streamed from the file (an X-Road-Id can name many exchanges); the folder goes when the stream closes.
+        const file = createReadStream(path);
+        file.once('close', () => void removeDir());
         const name = 'messageId' in query ? query.messageId : 'x-road-id';
         return reply
           .header('content-type', 'application/zip')
           .header('content-disposition', `attachment; filename="evidence-${name}.zip"`)
-          .send(bytes);
-      } finally {
-        await rm(dir, { recursive: true, force: true });
+          .send(file);
+      } catch (error) {
+        await removeDir();
+        throw error;
       }
     },
   );
