@@ -2,6 +2,7 @@
 // configuration API (docs/operations/security-server.md). Identifiers use '/' as everywhere else.
 import { readFile, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
+import { subsystemPathSegment } from '@jplink/contracts';
 
 export const SS_USAGE = `Usage: jplink ss <command> [options] --api <url> --key-file <file>
 
@@ -23,7 +24,7 @@ Commands:
 
 export class SsCommandError extends Error {}
 
-const pathId = (subsystem: string) => encodeURIComponent(subsystem.replaceAll('/', ':')).replaceAll('%3A', ':');
+const pathId = subsystemPathSegment;
 
 export async function runSsCommand(argv: string[], out: NodeJS.WritableStream = process.stdout): Promise<void> {
   const { values, positionals } = parseArgs({

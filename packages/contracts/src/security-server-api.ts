@@ -108,3 +108,6 @@ export const ssStatusView = z.object({
   }),
   archiving: z.object({ lastRunAt: isoTime.nullable(), lastFiles: z.int(), lastError: z.string().nullable(), dir: z.string() }),
 });
+
+/** A subsystem id as one path segment of the configuration API (`inst:class:code:sub`, percent-encoded). */
+export const subsystemPathSegment = (subsystem: string) => encodeURIComponent(subsystem.replaceAll('/', ':')).replaceAll('%3A', ':');

@@ -83,3 +83,4 @@ export { assertErrorsDocumented, parseErrorsDoc, type DocumentedCode } from './o
 export { auditEvent, type AuditActor, type AuditEvent, type AuditSink } from './audit.ts';
 export { bearerToken, generateApiKey, hashApiKey } from './api-keys.ts';
 export { readSecretFile } from './secret-file.ts';
+export { openSecret, sealSecret } from './secret-box.ts';
