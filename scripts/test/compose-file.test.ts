@@ -19,7 +19,7 @@ function dclint(file: string, cwd: string): Promise<{ code: number; output: stri
 
 describe('compose files', () => {
   it('pass the compose-spec schema and lint rules', async () => {
-    for (const file of ['compose.yaml', 'docker/security-server.compose.yaml']) {
+    for (const file of ['compose.yaml', 'docker/security-server.compose.yaml', 'docker/adapter-server.compose.yaml']) {
       const result = await dclint(file, root);
       expect(result.output, file).not.toMatch(/error/);
       expect(result.code, file).toBe(0);
