@@ -3,15 +3,20 @@
 import { parseArgs } from 'node:util';
 import { createProgress } from './progress.ts';
 import { DEFAULT_PORT_BASE } from './devnet/ports.ts';
-import { runSsCommand, SsCommandError } from './ss-config.ts';
+import { CommandError } from './admin-api.ts';
+import { runAdapterCommand } from './adapter-config.ts';
+import { runSsCommand } from './ss-config.ts';
 // devnet (the Center, Security Servers, the embedded database) and the verifier load only when
-// their command runs: `jplink verify` and `jplink ss` start without the devnet's dependencies.
+// their command runs: `jplink verify`, `jplink ss` and `jplink adapter` start without the devnet's
+// dependencies.
 
 const USAGE = `Usage: jplink <command> [options]
 
 Commands:
   devnet     Start the local JP-Link network (embedded database; state kept in --home)
   ss         Set up a Security Server's clients, services and access rights (jplink ss --help)
+  adapter    Set up an Adapter Server's connections, Sub System Codes and Data Services, and
+             publish them to the Security Server (jplink adapter --help)
   verify     Check message-log archives and evidence files offline (jplink verify --help):
              jplink verify --root <root-ca.pem> [--root …] [--json] FILE…
 
@@ -79,6 +84,8 @@ async function main() {
       return devnet(rest);
     case 'ss':
       return runSsCommand(rest);
+    case 'adapter':
+      return runAdapterCommand(rest);
     case 'verify':
       process.exitCode = await (await import('./verify.ts')).runVerifyCommand(rest);
       return;
@@ -94,8 +101,8 @@ async function main() {
 }
 
 main().catch((error: unknown) => {
-  if (error instanceof SsCommandError) {
-    process.stderr.write(`jplink ss: ${error.message}\n`);
+  if (error instanceof CommandError) {
+    process.stderr.write(`jplink ${error.command}: ${error.message}\n`);
     process.exit(1);
   }
   if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {

@@ -1,8 +1,9 @@
 // `jplink ss …`: set up a Security Server's clients, services and access rights through its
 // configuration API (docs/operations/security-server.md). Identifiers use '/' as everywhere else.
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { subsystemPathSegment } from '@jplink/contracts';
+import { CommandError, openAdminApi, readJsonFile } from './admin-api.ts';
 
 export const SS_USAGE = `Usage: jplink ss <command> [options] --api <url> --key-file <file>
 
@@ -22,7 +23,12 @@ Commands:
 --api defaults to $JPLINK_SS_API, --key-file to $JPLINK_SS_KEY_FILE.
 `;
 
-export class SsCommandError extends Error {}
+/** A `jplink ss` failure, printed as one line. */
+export class SsCommandError extends CommandError {
+  constructor(message: string) {
+    super('ss', message);
+  }
+}
 
 const pathId = subsystemPathSegment;
 
@@ -52,30 +58,7 @@ export async function runSsCommand(argv: string[], out: NodeJS.WritableStream = 
     out.write(SS_USAGE);
     return;
   }
-  if (!values.api || !values['key-file']) throw new SsCommandError('--api and --key-file are required (or JPLINK_SS_API / JPLINK_SS_KEY_FILE)');
-  const key = (await readFile(values['key-file'], 'utf8')).trim();
-  const send = (method: string, path: string, json?: unknown) =>
-    fetch(`${values.api!.replace(/\/+$/, '')}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${key}`, ...(json !== undefined ? { 'content-type': 'application/json' } : {}) },
-      ...(json !== undefined ? { body: JSON.stringify(json) } : {}),
-    });
-  const failure = (method: string, path: string, status: number, text: string) => {
-    let message = text;
-    try {
-      const error = (JSON.parse(text) as { error?: { code: string; message: string; issues?: Array<{ path: string; message: string }> } }).error;
-      if (error) message = `${error.code}: ${error.message}${error.issues ? ` (${error.issues.map((i) => `${i.path}: ${i.message}`).join('; ')})` : ''}`;
-    } catch {
-      // not JSON
-    }
-    return new SsCommandError(`${method} ${path} → HTTP ${status}: ${message}`);
-  };
-  const call = async (method: string, path: string, json?: unknown) => {
-    const response = await send(method, path, json);
-    const text = await response.text();
-    if (!response.ok) throw failure(method, path, response.status, text);
-    if (text) out.write(`${JSON.stringify(JSON.parse(text), null, 2)}\n`);
-  };
+  const { call, send, failure } = await openAdminApi({ command: 'ss', api: values.api, keyFile: values['key-file'], env: ['JPLINK_SS_API', 'JPLINK_SS_KEY_FILE'], out });
   const need = (n: number) => {
     if (args.length < n) throw new SsCommandError(`${command} needs ${n} argument(s); see jplink ss --help`);
   };
@@ -106,7 +89,7 @@ export async function runSsCommand(argv: string[], out: NodeJS.WritableStream = 
       return call('GET', `/api/v1/clients/${pathId(args[0]!)}/services`);
     case 'service-add': {
       need(3);
-      const openapi = values.openapi ? (JSON.parse(await readFile(values.openapi, 'utf8')) as unknown) : undefined;
+      const openapi = values.openapi ? await readJsonFile('ss', values.openapi) : undefined;
       return call('POST', `/api/v1/clients/${pathId(args[0]!)}/services`, {
         serviceCode: args[1],
         url: args[2],

@@ -7,13 +7,16 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { devnetManifestSchema } from '@jplink/contracts';
+import { devnetManifestSchema, type DevnetManifest } from '@jplink/contracts';
 import { rootCertificatesFromPem, verifyEvidence } from '@jplink/evidence';
 
 const bin = new URL('../bin/jplink.mjs', import.meta.url).pathname;
 const home = await mkdtemp(join(tmpdir(), 'jplink-devnet-test-'));
 // Above the ports freePort() hands out (20000–29999) and below the kernel's ephemeral range.
 const portBase = 30_000 + 10 * Math.floor(Math.random() * 200);
+
+/** Every devnet started here: a failed assertion must not leave one running. */
+const children: ChildProcess[] = [];
 
 interface Running {
   child: ChildProcess;
@@ -25,6 +28,7 @@ async function start(): Promise<Running> {
   const child = spawn(process.execPath, [bin, 'devnet', '--home', home, '--port-base', String(portBase), '--instance', 'JP-TEST'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  children.push(child);
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -48,6 +52,15 @@ async function stop(running: Running): Promise<number | null> {
   return exited;
 }
 
+/** The try-it PR-REST call of the Adapter Server's sample data service. */
+async function readCheckups(manifest: DevnetManifest) {
+  const call = manifest.tryIt.find((c) => c.url.includes('/checkups/list'))!;
+  const answer = await fetch(call.url, { headers: call.headers });
+  expect(answer.status).toBe(200);
+  const body = (await answer.json()) as { rows: Array<Record<string, unknown>>; truncated: boolean };
+  return { rows: body.rows, requestId: answer.headers.get('x-road-request-id') };
+}
+
 function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -58,6 +71,11 @@ function processAlive(pid: number): boolean {
 }
 
 afterAll(async () => {
+  for (const child of children.filter((c) => c.exitCode === null && c.signalCode === null)) {
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGINT');
+    await exited;
+  }
   await rm(home, { recursive: true, force: true });
 });
 
@@ -111,7 +129,33 @@ describe('jplink devnet', () => {
     }
     await rm(evidenceDir, { recursive: true, force: true });
     const listMethods = manifest.tryIt.find((call) => call.url.endsWith('/listMethods'))!;
-    expect(((await (await fetch(listMethods.url, { headers: listMethods.headers })).json()) as { service: unknown[] }).service).toHaveLength(1);
+    const provided = ((await (await fetch(listMethods.url, { headers: listMethods.headers })).json()) as { service: Array<{ service_code: string }> }).service;
+    expect(provided.map((s) => s.service_code).sort()).toEqual(['checkups', 'vitals']);
+
+    // The provider's Adapter Server: its sample table, read through both Security Servers.
+    const adapterServer = { owner: 'JP-TEST/COM/1000000000002', adminUrl: `http://127.0.0.1:${portBase + 132}`, dataUrl: `http://127.0.0.1:${portBase + 130}`, adminApiKeyFile: expect.any(String) };
+    expect(manifest.adapterServers).toEqual([adapterServer]);
+    expect(manifest.servicers).toEqual([{ member: 'JP-TEST/COM/1000000000002', securityServer: 'JP-TEST/COM/1000000000002/ss-b', adapterServer }]);
+    const checkups = await readCheckups(manifest);
+    expect(checkups.rows.length).toBeGreaterThan(0);
+    expect(checkups.rows.every((r) => r.year === 2025)).toBe(true);
+    expect(checkups.rows[0]).toMatchObject({ id: 1, name: '山田 花子', city: '横浜市', year: 2025, checked_on: '2025-05-12', height_cm: 158.2 });
+    const getOpenApi = manifest.tryIt.find((call) => call.url.includes('/getOpenAPI?serviceCode=checkups'))!;
+    const document = (await (await fetch(getOpenApi.url, { headers: getOpenApi.headers })).json()) as { openapi: string; paths: Record<string, unknown> };
+    expect(document.openapi).toBe('3.0.3');
+    expect(Object.keys(document.paths).sort()).toEqual(['/get/{key}', '/list']);
+    // The Adapter Server logged the call with the ids the Security Server passed on.
+    const adapterKey = (await readFile(manifest.adapterServers[0]!.adminApiKeyFile, 'utf8')).trim();
+    for (let attempt = 0; ; attempt++) {
+      const calls = (await (await fetch(`${manifest.adapterServers[0]!.adminUrl}/api/v1/calls`, { headers: { authorization: `Bearer ${adapterKey}` } })).json()) as Array<{ xRoadRequestId: string; xRoadClient: string }>;
+      const logged = calls.find((c) => c.xRoadRequestId === checkups.requestId);
+      if (logged) {
+        expect(logged.xRoadClient).toBe('JP-TEST/COM/1000000000001/shopping');
+        break;
+      }
+      expect(attempt, 'the call log is written within 5 s').toBeLessThan(50);
+      await new Promise((r) => setTimeout(r, 100));
+    }
 
     expect(await stop(first)).toBe(0);
     expect(processAlive(first.child.pid!)).toBe(false);
@@ -127,6 +171,8 @@ describe('jplink devnet', () => {
     expect(members.map((m) => m.name)).toContain('〇〇市');
     const again2 = again.tryIt.find((call) => call.url.includes('/vitals/'))!;
     expect((await fetch(again2.url, { headers: again2.headers })).status).toBe(200);
+    // The Adapter Server's connection follows the embedded database to its new port.
+    expect((await readCheckups(again)).rows[0]).toMatchObject({ name: '山田 花子' });
     expect(await stop(second)).toBe(0);
   }, 180_000);
 

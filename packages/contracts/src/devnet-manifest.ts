@@ -33,14 +33,19 @@ export const manifestSecurityServerSchema = z.object({
 });
 
 export const manifestAdapterServerSchema = z.object({
+  /** The member whose data it serves. */
   owner: memberIdText,
+  /** Admin API (Bearer key in `adminApiKeyFile`; OpenAPI at `/openapi.json`). */
   adminUrl: url,
+  /** Data services as the member's Security Server calls them: `{dataUrl}/{SubSystemCode}/{service}`. */
   dataUrl: url,
+  adminApiKeyFile: z.string().min(1),
 });
 
 export const manifestServicerSchema = z.object({
   member: memberIdText,
-  appUrl: url,
+  /** The servicer's own service app; absent while the devnet has none for this member. */
+  appUrl: url.optional(),
   securityServer: securityServerIdText,
   adapterServer: manifestAdapterServerSchema.optional(),
 });

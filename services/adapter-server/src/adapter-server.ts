@@ -124,7 +124,7 @@ export async function createAdapterServer(config: AdapterConfig, deps: AdapterSe
     },
   });
   registerAdminApi(adminApp, core, apiKeySha256);
-  await deps.registerUi?.(adminApp, core, { apiKeySha256, secureCookies: false });
+  await deps.registerUi?.(adminApp, core, { apiKeySha256, secureCookies: config.ADAPTER_ADMIN_SECURE_COOKIES });
 
   let closed = false;
   return {

@@ -245,6 +245,11 @@ export class Catalog {
     if (def.personal && !byName.has(def.personal.userIdColumn)) problems.push(`user id column "${def.personal.userIdColumn}" is not in the table`);
     if ((def.kind === 'create' || def.kind === 'update' || def.kind === 'delete') && table.kind === 'view') problems.push('writes need a table, not a view');
     if (problems.length) throw new AppError(E.ADAPTER_DEFINITION_INVALID, { detail: { problems } });
+    if (def.kind === 'delete' && def.key && !def.columns.some((c) => c.name === def.key)) {
+      // The key's type checks the path before the database sees it: untyped, MySQL/MariaDB would
+      // turn the key '1 OR 1=1' into 1 and delete that row.
+      def.columns.push({ name: def.key, type: byName.get(def.key)!.type, filterable: false, sortable: false, writable: false });
+    }
     return def;
   }
 

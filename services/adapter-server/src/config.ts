@@ -2,7 +2,7 @@
 // the process exits. docs/operations/adapter-server.md lists each variable.
 import { z } from 'zod';
 import { subsystemIdText } from '@jplink/contracts';
-import { envInt, envPort, envString, envUrl } from '@jplink/kit';
+import { envBool, envInt, envPort, envString, envUrl } from '@jplink/kit';
 
 export const adapterConfigSchema = z
   .object({
@@ -20,6 +20,8 @@ export const adapterConfigSchema = z
     /** Admin API and UI (seed: 80/443; 8443 here so it runs without root). */
     ADAPTER_ADMIN_HOST: z.string().default('127.0.0.1'),
     ADAPTER_ADMIN_PORT: envPort().default(8443),
+    /** Mark the admin UI's cookies Secure: set it when the admin UI is reached over HTTPS (a TLS proxy in front). */
+    ADAPTER_ADMIN_SECURE_COOKIES: envBool().default(false),
     /** The data-service base URL the Security Server uses (published with each service). */
     ADAPTER_PUBLIC_DATA_URL: envUrl({ protocols: ['http:', 'https:'] }).default('http://127.0.0.1:8085'),
     /** This member's Security Server configuration API, for publishing. */

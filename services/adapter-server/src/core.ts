@@ -72,6 +72,21 @@ export class AdapterServerCore {
     }
   }
 
+  /** Tests connection settings before they are saved (with the stored password when none is given). */
+  async testDraftConnection(body: ConnectionBody) {
+    const target = this.catalog.draftTarget(body, this.catalog.connections().find((c) => c.name === body.name));
+    try {
+      return await this.testConnection(target);
+    } finally {
+      await target.close();
+    }
+  }
+
+  async deleteConnection(name: string, actor: string) {
+    await this.catalog.deleteConnection(name);
+    await this.audit({ actor, action: 'connection.deleted', target: name });
+  }
+
   async tables(connection: string) {
     try {
       return await listTables(this.catalog.target(connection));
@@ -91,6 +106,17 @@ export class AdapterServerCore {
     return table;
   }
 
+  async saveSubsystem(body: { code: string; title: string; description: string }, mode: 'create' | 'update', actor: string) {
+    const saved = await this.catalog.saveSubsystem(body, mode);
+    await this.audit({ actor, action: 'subsystem.saved', target: saved.code });
+    return saved;
+  }
+
+  async deleteSubsystem(code: string, actor: string) {
+    await this.catalog.deleteSubsystem(code);
+    await this.audit({ actor, action: 'subsystem.deleted', target: code });
+  }
+
   serviceView = (plan: Plan & { createdAt: Date; updatedAt: Date }) => ({
     subsystemCode: plan.subsystemCode,
     definition: plan.def as unknown as Record<string, unknown>,
@@ -104,6 +130,11 @@ export class AdapterServerCore {
     const plan = await this.catalog.saveService(subsystemCode, input, mode);
     await this.audit({ actor, action: 'service.saved', target: `${subsystemCode}/${plan.def.name}`, details: { mode, kind: plan.def.kind, connection: plan.def.connection, personal: plan.def.personal !== undefined } });
     return plan;
+  }
+
+  async deleteService(subsystemCode: string, name: string, actor: string) {
+    await this.catalog.deleteService(subsystemCode, name);
+    await this.audit({ actor, action: 'service.deleted', target: `${subsystemCode}/${name}` });
   }
 
   /** The data-service base URL of a Sub System Code, as the Security Server calls it. */
@@ -131,6 +162,11 @@ export class AdapterServerCore {
     return answer.json === null ? null : (JSON.parse(answer.json) as unknown);
   }
 
+  /** What a publish form starts from: the configured provider subsystem, and whether a Security Server is configured. */
+  publishDefaults() {
+    return { provider: this.#config.ADAPTER_PROVIDER_SUBSYSTEM ?? null, configured: Boolean(this.#config.ADAPTER_SS_ADMIN_URL && this.#config.ADAPTER_SS_ADMIN_KEY_FILE) };
+  }
+
   /**
    * Registers the Sub System Code's OpenAPI as one service on the member's Security Server
    * (service code = Sub System Code, URL = the data-service base URL), and optionally grants a
@@ -140,27 +176,39 @@ export class AdapterServerCore {
     const document = this.openapi(code);
     const provider = input.provider ?? this.#config.ADAPTER_PROVIDER_SUBSYSTEM;
     if (!this.#config.ADAPTER_SS_ADMIN_URL || !this.#config.ADAPTER_SS_ADMIN_KEY_FILE || !provider) throw new AppError(E.ADAPTER_PUBLISH_NOT_CONFIGURED);
-    const key = (await readFile(this.#config.ADAPTER_SS_ADMIN_KEY_FILE, 'utf8')).trim();
+    let key: string;
+    try {
+      key = (await readFile(this.#config.ADAPTER_SS_ADMIN_KEY_FILE, 'utf8')).trim();
+    } catch (error) {
+      throw new AppError(E.ADAPTER_PUBLISH_NOT_CONFIGURED, { cause: error, message: 'ADAPTER_SS_ADMIN_KEY_FILE cannot be read.' });
+    }
     const base = this.#config.ADAPTER_SS_ADMIN_URL.replace(/\/+$/, '');
     const url = this.dataUrl(code);
     const call = async (path: string, body: unknown) => {
       let response: Response;
+      let text: string;
       try {
         response = await fetch(`${base}${path}`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(15_000) });
+        text = await response.text();
       } catch (error) {
-        throw new AppError(E.ADAPTER_PUBLISH_FAILED, { cause: error, message: 'The Security Server could not be reached.' });
+        await this.audit({ actor, action: 'service.published', target: code, outcome: 'failure', details: { provider, reason: 'unreachable' } });
+        throw new AppError(E.ADAPTER_PUBLISH_FAILED, { cause: error });
       }
-      const text = await response.text();
       if (!response.ok) {
         let reason = `HTTP ${response.status}`;
+        let ssCode: string | null = null;
         try {
           const parsed = JSON.parse(text) as { error?: { code?: string; message?: string } };
-          if (parsed.error?.code) reason = `${parsed.error.code}: ${parsed.error.message ?? ''}`;
+          if (parsed.error?.code) {
+            ssCode = parsed.error.code;
+            reason = `${parsed.error.code}: ${parsed.error.message ?? ''}`.slice(0, 300);
+          }
         } catch {
           // not JSON: the status says enough
         }
         await this.audit({ actor, action: 'service.published', target: code, outcome: 'failure', details: { provider, reason } });
-        throw new AppError(E.ADAPTER_PUBLISH_FAILED, { message: `The Security Server refused: ${reason}`.slice(0, 300) });
+        // A refusal is the admin's to fix (key, provider subsystem, document): say what the Security Server said.
+        throw new AppError(E.ADAPTER_PUBLISH_REFUSED, { message: `The Security Server refused: ${reason}`, detail: { status: response.status, code: ssCode } });
       }
       return JSON.parse(text) as Record<string, unknown>;
     };
@@ -178,6 +226,13 @@ export class AdapterServerCore {
     const row = await this.db.selectFrom('id_conversions').selectAll().where('base_id', '=', baseId).executeTakeFirst();
     if (!row) throw new AppError(E.ADAPTER_ID_CONVERSION_NOT_FOUND);
     return { baseId: row.base_id, localUserId: row.local_user_id, updatedAt: iso(row.updated_at) };
+  }
+
+  /** The most recently changed ID conversions (optionally one BaseID). */
+  async idConversions(filter: { baseId?: string | undefined; limit: number }) {
+    let query = this.db.selectFrom('id_conversions').selectAll().orderBy('updated_at', 'desc').limit(filter.limit);
+    if (filter.baseId) query = query.where('base_id', '=', filter.baseId);
+    return (await query.execute()).map((row) => ({ baseId: row.base_id, localUserId: row.local_user_id, updatedAt: iso(row.updated_at) }));
   }
 
   async saveIdConversion(baseId: string, localUserId: string, actor: string) {

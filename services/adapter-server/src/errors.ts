@@ -15,6 +15,7 @@ export const ADAPTER_ERRORS = defineErrors({
   ADAPTER_CONSTRAINT_VIOLATION: { status: 409, message: 'The database refused the change (a unique, foreign-key, not-null or check constraint).' },
   ADAPTER_STATEMENT_TIMEOUT: { status: 504, message: 'The database did not answer within the data service’s statement timeout.' },
   ADAPTER_TARGET_UNAVAILABLE: { status: 503, message: 'The data service’s database cannot be reached.' },
+  ADAPTER_READ_ONLY_VIOLATION: { status: 500, message: 'The data service is declared read-only but its statement writes; its administrator must correct the definition.' },
   ADAPTER_TARGET_FAILED: { status: 502, message: 'The data service’s database failed the statement.' },
   ADAPTER_PERSONAL_BASE_ID_MISSING: { status: 400, message: 'A personal data service needs the resident’s BaseID (X-JPLink-Base-Id) and the purpose (X-JPLink-Purpose).' },
   ADAPTER_PERSONAL_NO_CONSENT: { status: 403, message: 'No active consent of this resident allows this client to read these data items for this purpose.' },
@@ -34,6 +35,7 @@ export const ADAPTER_ERRORS = defineErrors({
   ADAPTER_SQL_INVALID: { status: 422, message: 'The query must be one SQL statement whose :placeholders are all declared parameters.' },
   ADAPTER_ID_CONVERSION_NOT_FOUND: { status: 404, message: 'No ID conversion for this BaseID.' },
   ADAPTER_PUBLISH_NOT_CONFIGURED: { status: 409, message: 'No Security Server is configured (ADAPTER_SS_ADMIN_URL, ADAPTER_SS_ADMIN_KEY_FILE, provider subsystem).' },
-  ADAPTER_PUBLISH_FAILED: { status: 502, message: 'The Security Server refused or could not be reached.' },
+  ADAPTER_PUBLISH_REFUSED: { status: 422, message: 'The Security Server refused to register the service.' },
+  ADAPTER_PUBLISH_FAILED: { status: 502, message: 'The Security Server could not be reached.' },
 });
 export type AdapterErrorCode = keyof typeof ADAPTER_ERRORS;

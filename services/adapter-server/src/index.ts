@@ -4,3 +4,4 @@ export { ADAPTER_ERRORS, type AdapterErrorCode } from './errors.ts';
 export { ADAPTER_AUDIT_ACTIONS, type AdapterAuditAction } from './audit.ts';
 export { AdapterServerCore, PREVIEW_ROWS } from './core.ts';
 export type { AdapterTables } from './db/schema.ts';
+export { adminUi, type AdminUiOptions } from './ui/index.ts';

@@ -4,6 +4,7 @@ import { CONFIG_EXIT_CODE, ConfigError, createLogger, loadConfigOrExit, onShutdo
 import { adapterConfigSchema } from './config.ts';
 import { createAdapterServer } from './adapter-server.ts';
 import type { AdapterTables } from './db/schema.ts';
+import { adminUi } from './ui/index.ts';
 
 const config = loadConfigOrExit(adapterConfigSchema);
 const logger = createLogger({ name: 'adapter-server', level: config.ADAPTER_LOG_LEVEL });
@@ -18,7 +19,7 @@ try {
     logger,
   });
   const database = await openDatabase<AdapterTables>({ url: resolved.url, schema: config.ADAPTER_DATABASE_SCHEMA, logger });
-  const adapter = await createAdapterServer(config, { database, logger, passphrase: await readSecretFile(config.ADAPTER_SECRET_FILE, 'ADAPTER_SECRET_FILE') });
+  const adapter = await createAdapterServer(config, { database, logger, passphrase: await readSecretFile(config.ADAPTER_SECRET_FILE, 'ADAPTER_SECRET_FILE'), registerUi: adminUi() });
   const ports = await adapter.listen();
   logger.info({ ports }, 'Adapter Server ready');
   onShutdown(logger, [() => adapter.close(), () => database.close(), async () => resolved.embedded?.stop()]);

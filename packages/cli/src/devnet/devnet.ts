@@ -6,6 +6,7 @@ import type { DevnetManifest } from '@jplink/contracts';
 import { resolveDatabase, type ResolvedDatabase } from '@jplink/db';
 import { createLogger, type Logger } from '@jplink/kit';
 import type { Progress } from '../progress.ts';
+import { SAMPLE_SUBSYSTEM_CODE, startDevnetAdapterServer } from './adapter-server.ts';
 import { startDevnetCenter, type DevnetCenter } from './center.ts';
 import { curlCommand, removeManifest, writeManifest } from './manifest.ts';
 import { devnetPorts } from './ports.ts';
@@ -72,6 +73,21 @@ export async function startDevnet(options: DevnetOptions, progress: Progress): P
     closers.push(() => backend.close());
     progress.done(`Security Servers ready: ${consumer.id}, ${provider.id}`);
 
+    progress.step(`starting ${DEVNET_PROVIDER.name}’s Adapter Server (sample data in the embedded database, published to ${provider.member.serverCode})`);
+    const adapter = await startDevnetAdapterServer({
+      dataDir,
+      databaseUrl: database.url,
+      host: options.host,
+      portBase: ports.adapterServer,
+      provider,
+      consumer,
+      logger,
+      onProgress: (step) => progress.step(`  ${step}`),
+    });
+    closers.push(() => adapter.close());
+    progress.done(`Adapter Server ready: Sub System Code ${SAMPLE_SUBSYSTEM_CODE} published as ${provider.subsystem}/${SAMPLE_SUBSYSTEM_CODE}`);
+    const adapterEntry = { owner: adapter.owner, adminUrl: adapter.urls.admin, dataUrl: adapter.urls.data, adminApiKeyFile: adapter.adminApiKeyFile };
+
     const adminKeyFile = center.center.files.adminApiKey;
     const manifest: DevnetManifest = {
       formatVersion: 1,
@@ -99,8 +115,8 @@ export async function startDevnet(options: DevnetOptions, progress: Progress): P
         adminUrl: s.urls.admin,
         adminApiKeyFile: s.adminApiKeyFile,
       })),
-      adapterServers: [],
-      servicers: [],
+      adapterServers: [adapterEntry],
+      servicers: [{ member: provider.owner, securityServer: provider.id, adapterServer: adapterEntry }],
       tryIt: [
         { name: 'Newest global configuration (pointer)', method: 'GET', url: `${center.urls.globalConf}/latest.json`, headers: {} },
         { name: 'Configuration anchor', method: 'GET', url: `${center.urls.globalConf}/anchor.json`, headers: {} },
@@ -127,6 +143,24 @@ export async function startDevnet(options: DevnetOptions, progress: Progress): P
           headers: { 'X-Road-Client': consumer.subsystem },
         },
         { name: 'Members and subsystems known to the consumer’s Security Server (listClients)', method: 'GET', url: `${consumer.urls.informationSystem}/listClients`, headers: {} },
+        {
+          name: `PR-REST: the consumer reads the provider’s health checkups (Adapter Server, Sub System Code ${SAMPLE_SUBSYSTEM_CODE}) through both Security Servers`,
+          method: 'GET',
+          url: `${consumer.urls.informationSystem}/r1/${provider.subsystem}/${SAMPLE_SUBSYSTEM_CODE}/list?year=eq.2025&order=id.asc`,
+          headers: { 'X-Road-Client': consumer.subsystem },
+        },
+        {
+          name: `PR-REST metaservice: the OpenAPI document the Adapter Server generated for ${SAMPLE_SUBSYSTEM_CODE} (getOpenAPI)`,
+          method: 'GET',
+          url: `${consumer.urls.informationSystem}/r1/${provider.subsystem}/getOpenAPI?serviceCode=${SAMPLE_SUBSYSTEM_CODE}`,
+          headers: { 'X-Road-Client': consumer.subsystem },
+        },
+        {
+          name: 'Adapter Server: the calls it served, with the X-Road headers the Security Server passed on (admin API)',
+          method: 'GET',
+          url: `${adapter.urls.admin}/api/v1/calls?limit=10`,
+          headers: { Authorization: `Bearer $(cat ${adapter.adminApiKeyFile})` },
+        },
       ],
     };
     const manifestPath = join(home, 'devnet.json');
@@ -159,6 +193,9 @@ export function describeDevnet(devnet: Devnet, seconds: number): string {
     '',
     'Security Servers',
     ...m.securityServers.flatMap((s) => [`  ${s.id}`, `    information systems   ${s.informationSystemUrl}  (PR-REST)`, `    exchange (mTLS)       ${s.exchangeAddress}`, `    configuration API     ${s.adminUrl}`]),
+    '',
+    'Adapter Servers',
+    ...m.adapterServers.flatMap((a) => [`  ${a.owner}`, `    data services         ${a.dataUrl}  (for its Security Server only)`, `    admin API             ${a.adminUrl}   (OpenAPI: ${a.adminUrl}/openapi.json; key: ${a.adminApiKeyFile})`]),
     '',
     `Manifest: ${devnet.manifestPath}`,
     `State:    ${m.dataDir} (delete it to start from scratch)`,

@@ -8,6 +8,8 @@ export interface DevnetPorts {
   securityServerA: number;
   securityServerB: number;
   sampleBackend: number;
+  /** Three ports of the provider's Adapter Server: data HTTP, data HTTPS, admin API. */
+  adapterServer: number;
 }
 
 export const DEFAULT_PORT_BASE = 17_000;
@@ -20,5 +22,6 @@ export function devnetPorts(base: number): DevnetPorts {
     securityServerA: base + 100, // production 8080, 8443, 5500, 5577, 4000
     securityServerB: base + 110,
     sampleBackend: base + 120,
+    adapterServer: base + 130, // production 8085, 8003, 8443 (loopback)
   };
 }

@@ -63,6 +63,19 @@ export async function executeCall(plan: Plan, target: Target, input: CallInput):
   }
 }
 
+/**
+ * A value the database refused (type, range or length: ADAPTER_PARAMETER_INVALID from the target)
+ * is reported where the caller gave it, when only one place can hold it.
+ */
+async function refusedValue<T>(where: 'filter' | 'key' | 'body', work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (error) {
+    if (error instanceof AppError && error.code === E.ADAPTER_PARAMETER_INVALID.code) throw new AppError(INPUT_ERROR[where], { cause: error.cause, detail: error.detail });
+    throw error;
+  }
+}
+
 async function run(plan: Plan, target: Target, input: CallInput): Promise<CallAnswer> {
   const def = plan.def;
   const timeout = def.timeoutMs ?? target.settings.statementTimeoutMs;
@@ -72,7 +85,7 @@ async function run(plan: Plan, target: Target, input: CallInput): Promise<CallAn
   switch (def.kind) {
     case 'list': {
       const statement = listStatement(plan, { query: input.query, readable, ...(owner !== undefined ? { ownerValue: owner } : {}) });
-      const result = await target.run('read', timeout, statement.sql, statement.params);
+      const result = await refusedValue('filter', target.run('read', timeout, statement.sql, statement.params));
       const truncated = result.rows.length > statement.limit;
       const rows = truncated ? result.rows.slice(0, statement.limit) : result.rows;
       const json = serialise(plan, { rows: shape(plan, rows, statement.columns), truncated, nextOffset: truncated ? statement.offset + statement.limit : null });
@@ -80,7 +93,7 @@ async function run(plan: Plan, target: Target, input: CallInput): Promise<CallAn
     }
     case 'get': {
       const statement = getStatement(plan, input.key!, readable, input.query, owner);
-      const result = await target.run('read', timeout, statement.sql, statement.params);
+      const result = await refusedValue('key', target.run('read', timeout, statement.sql, statement.params));
       const row = result.rows[0];
       if (!row) throw new AppError(E.ADAPTER_ROW_NOT_FOUND);
       return { status: 200, json: serialise(plan, shape(plan, [row], statement.columns)[0]), rows: 1, truncated: false };
@@ -88,7 +101,7 @@ async function run(plan: Plan, target: Target, input: CallInput): Promise<CallAn
     case 'create': {
       const returning = (await target.flavor()) !== 'mysql';
       const statement = insertStatement(plan, input.body, returning);
-      const result = await target.run('write', timeout, statement.sql, statement.params);
+      const result = await refusedValue('body', target.run('write', timeout, statement.sql, statement.params));
       const body = returning && result.rows[0] ? shape(plan, [result.rows[0]], allColumns)[0] : { affected: result.affected };
       return { status: 201, json: serialise(plan, body), rows: result.affected, truncated: false };
     }
@@ -108,7 +121,7 @@ async function run(plan: Plan, target: Target, input: CallInput): Promise<CallAn
     }
     case 'delete': {
       const statement = deleteStatement(plan, input.key!);
-      const result = await target.run('write', timeout, statement.sql, statement.params);
+      const result = await refusedValue('key', target.run('write', timeout, statement.sql, statement.params));
       if (result.affected === 0) throw new AppError(E.ADAPTER_ROW_NOT_FOUND);
       return { status: 204, json: null, rows: result.affected, truncated: false };
     }

@@ -1,7 +1,7 @@
 // Named queries: one SQL statement written by the member's admin, with `:name` placeholders. The
 // text is scanned once when the data service is saved (string literals, quoted identifiers,
-// comments and PostgreSQL `::` casts and dollar quotes are skipped) and split into fixed SQL
-// fragments and parameter slots; callers only ever supply values for the slots.
+// comments and PostgreSQL `::` casts, E'' strings and dollar quotes are skipped) and split into
+// fixed SQL fragments and parameter slots; callers only ever supply values for the slots.
 import type { AdapterDialect } from '@jplink/contracts';
 
 export class NamedSqlError extends Error {}
@@ -51,7 +51,11 @@ export function parseNamedSql(text: string, dialect: AdapterDialect): NamedSql {
       }
       throw new NamedSqlError('only one SQL statement is allowed (text follows ";")');
     }
-    if (c === "'") skipQuoted("'", dialect === 'mysql');
+    if ((c === 'E' || c === 'e') && text[i + 1] === "'" && dialect === 'postgres' && !/[A-Za-z0-9_$]/.test(text[i - 1] ?? '')) {
+      // PostgreSQL escape string E'…': a backslash escapes the quote, as in MySQL strings.
+      i++;
+      skipQuoted("'", true);
+    } else if (c === "'") skipQuoted("'", dialect === 'mysql');
     else if (c === '"') skipQuoted('"', dialect === 'mysql');
     else if (c === '`' && dialect === 'mysql') skipQuoted('`', false);
     else if (c === '-' && text[i + 1] === '-') {

@@ -287,7 +287,9 @@ export function namedQueryStatement(plan: Plan, input: { query: URLSearchParams;
     for (const name of new Set(input.query.keys())) {
       const p = declared.get(name);
       if (!p) throw new InputError('parameter', `"${short(name)}" is not a parameter of this query`, name);
-      const text = single(input.query, name)!;
+      const all = input.query.getAll(name);
+      if (all.length > 1) throw new InputError('parameter', `"${short(name)}" is given more than once`, name);
+      const text = all[0]!;
       try {
         values.set(name, parseTextValue(p.type, text, plan.dialect));
       } catch (error) {

@@ -60,19 +60,11 @@ export function registerAdminApi(app: App, core: AdapterServerCore, apiKeySha256
     core.connectionView(await core.saveConnection({ ...request.body, name: request.params.name }, 'update', ACTOR)),
   );
   app.delete('/api/v1/connections/:name', { schema: { security, params: connectionParams } }, async (request, reply) => {
-    await catalog.deleteConnection(request.params.name);
-    await audit({ actor: ACTOR, action: 'connection.deleted', target: request.params.name });
+    await core.deleteConnection(request.params.name, ACTOR);
     return reply.code(204).send();
   });
   app.post('/api/v1/connections/:name/test', { schema: { security, params: connectionParams, response: { 200: connectionTestResult } } }, async (request) => core.testConnection(catalog.target(request.params.name)));
-  app.post('/api/v1/connection-tests', { schema: { security, body: connectionBody, response: { 200: connectionTestResult } } }, async (request) => {
-    const target = catalog.draftTarget(request.body, catalog.connections().find((c) => c.name === request.body.name));
-    try {
-      return await core.testConnection(target);
-    } finally {
-      await target.close();
-    }
-  });
+  app.post('/api/v1/connection-tests', { schema: { security, body: connectionBody, response: { 200: connectionTestResult } } }, async (request) => core.testDraftConnection(request.body));
   app.get('/api/v1/connections/:name/tables', { schema: { security, params: connectionParams, response: { 200: z.array(tableSummary) } } }, async (request) => core.tables(request.params.name));
   app.get(
     '/api/v1/connections/:name/tables/:schema/:table',
@@ -84,19 +76,16 @@ export function registerAdminApi(app: App, core: AdapterServerCore, apiKeySha256
   const subsystemOut = (s: { code: string; title: string; description: string; services: number; createdAt: Date }) => ({ ...s, createdAt: iso(s.createdAt) });
   app.get('/api/v1/subsystems', { schema: { security, response: { 200: z.array(adapterSubsystemView) } } }, async () => catalog.subsystems().map(subsystemOut));
   app.post('/api/v1/subsystems', { schema: { security, body: adapterSubsystemBody, response: { 201: adapterSubsystemView } } }, async (request, reply) => {
-    const saved = await catalog.saveSubsystem(request.body, 'create');
-    await audit({ actor: ACTOR, action: 'subsystem.saved', target: saved.code });
+    const saved = await core.saveSubsystem(request.body, 'create', ACTOR);
     return reply.code(201).send(subsystemOut(saved));
   });
   app.get('/api/v1/subsystems/:code', { schema: { security, params: subsystemParams, response: { 200: adapterSubsystemView } } }, async (request) => subsystemOut(catalog.subsystem(request.params.code)));
   app.put('/api/v1/subsystems/:code', { schema: { security, params: subsystemParams, body: adapterSubsystemBody.omit({ code: true }), response: { 200: adapterSubsystemView } } }, async (request) => {
-    const saved = await catalog.saveSubsystem({ ...request.body, code: request.params.code }, 'update');
-    await audit({ actor: ACTOR, action: 'subsystem.saved', target: saved.code });
+    const saved = await core.saveSubsystem({ ...request.body, code: request.params.code }, 'update', ACTOR);
     return subsystemOut(saved);
   });
   app.delete('/api/v1/subsystems/:code', { schema: { security, params: subsystemParams } }, async (request, reply) => {
-    await catalog.deleteSubsystem(request.params.code);
-    await audit({ actor: ACTOR, action: 'subsystem.deleted', target: request.params.code });
+    await core.deleteSubsystem(request.params.code, ACTOR);
     return reply.code(204).send();
   });
   app.get('/api/v1/subsystems/:code/openapi.json', { schema: { security, params: subsystemParams } }, async (request) => core.openapi(request.params.code));
@@ -119,8 +108,7 @@ export function registerAdminApi(app: App, core: AdapterServerCore, apiKeySha256
     return core.serviceView(await core.saveService(request.params.code, request.body, 'update', ACTOR));
   });
   app.delete('/api/v1/subsystems/:code/services/:name', { schema: { security, params: serviceParams } }, async (request, reply) => {
-    await catalog.deleteService(request.params.code, request.params.name);
-    await audit({ actor: ACTOR, action: 'service.deleted', target: `${request.params.code}/${request.params.name}` });
+    await core.deleteService(request.params.code, request.params.name, ACTOR);
     return reply.code(204).send();
   });
   app.post('/api/v1/subsystems/:code/services/:name/preview', { schema: { security, params: serviceParams, body: previewBody } }, async (request) =>

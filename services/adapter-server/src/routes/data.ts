@@ -43,7 +43,10 @@ const params = z.object({ subsystem: z.string().max(255), service: z.string().ma
 export function registerDataRoutes(app: App, deps: DataRouteDeps) {
   const { catalog, calls } = deps;
 
-  // Bodies of data services are JSON; anything else is refused by the kit (415).
+  // Bodies of data services are JSON; anything else is refused by the kit (415). Fastify also
+  // parses text/plain by default, which would reach the operations as a string: not here.
+  app.removeContentTypeParser('text/plain');
+
   const handler = async (request: { method: string; url: string; params: unknown; headers: Record<string, string | string[] | undefined>; body: unknown }, reply: import('fastify').FastifyReply) => {
     const started = performance.now();
     const { subsystem, service, key } = request.params as z.infer<typeof params>;
@@ -99,15 +102,25 @@ export function registerDataRoutes(app: App, deps: DataRouteDeps) {
     app.route({ method: ['GET', 'POST', 'PATCH', 'DELETE'], url, schema: { hide: true, params }, handler });
   }
 
+  // Only Personal-Link writes consents. Checked before the body is read, so any other caller gets
+  // 403 and an audit event whatever it sent (a malformed or oversized body included).
+  const onlyPersonalLink = async (request: { headers: Record<string, string | string[] | undefined>; params: unknown }) => {
+    const client = clientOf(request.headers['x-road-client']);
+    if (!deps.personalLinkClient || client !== deps.personalLinkClient) {
+      const target = String((request.params as { consentId?: unknown }).consentId ?? '').slice(0, 128);
+      await deps.audit({ actor: client ?? 'anonymous', action: 'consent.refused', target, outcome: 'failure', details: { reason: 'not-personal-link' } });
+      throw new AppError(E.ADAPTER_CONSENT_FORBIDDEN);
+    }
+  };
+
   app.put(
     '/_personal-link/consents/:consentId',
-    { schema: { summary: 'Consent reflection from Personal-Link (through the Security Servers)', params: z.object({ consentId }), body: consentReflection, response: { 200: z.object({ consentId: z.string(), result: z.enum(['created', 'updated']) }) } } },
+    {
+      onRequest: onlyPersonalLink,
+      schema: { summary: 'Consent reflection from Personal-Link (through the Security Servers)', params: z.object({ consentId }), body: consentReflection, response: { 200: z.object({ consentId: z.string(), result: z.enum(['created', 'updated']) }) } },
+    },
     async (request) => {
-      const client = clientOf(request.headers['x-road-client']);
-      if (!deps.personalLinkClient || client !== deps.personalLinkClient) {
-        await deps.audit({ actor: client ?? 'anonymous', action: 'consent.refused', target: request.params.consentId, outcome: 'failure', details: { reason: 'not-personal-link' } });
-        throw new AppError(E.ADAPTER_CONSENT_FORBIDDEN);
-      }
+      const client = deps.personalLinkClient!;
       const body = request.body;
       if (!catalog.subsystems().some((s) => s.code === body.subsystemCode)) {
         await deps.audit({ actor: client, action: 'consent.refused', target: request.params.consentId, outcome: 'failure', details: { reason: 'unknown-subsystem', subsystemCode: body.subsystemCode } });

@@ -70,6 +70,8 @@ export function translateDbError(error: unknown): AppError {
     return new AppError(E.ADAPTER_TARGET_UNAVAILABLE, { cause: error });
   }
   if (code === '57014' || errno === 1969 || errno === 3024) return new AppError(E.ADAPTER_STATEMENT_TIMEOUT, { cause: error });
+  // A read session refused a write: the definition (a query declared read-only) is wrong, not the call.
+  if (code === '25006' || errno === 1792) return new AppError(E.ADAPTER_READ_ONLY_VIOLATION, { cause: error });
   if (/^23/.test(code) || [1062, 1451, 1452, 1048, 1364, 3819, 4025].includes(errno)) return new AppError(E.ADAPTER_CONSTRAINT_VIOLATION, { cause: error });
   if (/^22/.test(code) || [1264, 1406, 1292, 1366, 1265, 1367].includes(errno)) return new AppError(E.ADAPTER_PARAMETER_INVALID, { cause: error, detail: { reason: 'the database refused a value (type, range or length)' } });
   return new AppError(E.ADAPTER_TARGET_FAILED, { cause: error });
@@ -134,7 +136,7 @@ class PostgresTarget implements Target {
     const pool = this.#pool(mode, timeoutMs);
     if (options.maxRows === undefined) {
       try {
-        const result = await pool.query({ text, values: params as unknown[] });
+        const result = await pool.query(extended(text, params));
         return { rows: result.rows as Row[], truncated: false, affected: result.rowCount ?? 0 };
       } catch (error) {
         throw translateDbError(error);
@@ -183,21 +185,33 @@ class PostgresTarget implements Target {
   }
 }
 
+/**
+ * Always the extended protocol, also without values: a Parse message holds exactly one statement,
+ * so the database itself refuses stacked statements (the simple protocol would run them all).
+ */
+function extended(text: string, params: readonly unknown[]): pg.QueryConfig {
+  return { text, values: params as unknown[], queryMode: 'extended' } as pg.QueryConfig;
+}
+
 function pgSession(client: pg.PoolClient): Session {
   return {
     async run(text, params, options = {}) {
       try {
         if (options.maxRows === undefined) {
-          const result = await client.query({ text, values: params as unknown[] });
+          const result = await client.query(extended(text, params));
           return { rows: result.rows as Row[], truncated: false, affected: result.rowCount ?? 0 };
         }
         // A cursor reads one row more than allowed: the statement never produces more for us.
         const cursor = client.query(new Cursor(text, params as unknown[], { types: pgTypes }));
         try {
-          const rows = (await cursor.read(options.maxRows + 1)) as Row[];
+          const limit = options.maxRows + 1;
+          const { rows, rowCount } = await new Promise<{ rows: Row[]; rowCount: number | null }>((resolve, reject) => {
+            cursor.read(limit, (error, rows, result) => (error ? reject(error) : resolve({ rows: rows as Row[], rowCount: result?.rowCount ?? null })));
+          });
           const truncated = rows.length > options.maxRows;
           if (truncated) rows.length = options.maxRows;
-          return { rows, truncated, affected: rows.length };
+          // A write without RETURNING yields no rows: its command tag says how many it changed.
+          return { rows, truncated, affected: rowCount ?? rows.length };
         } finally {
           await cursor.close();
         }
