@@ -1,0 +1,30 @@
+// Audit events of Personal-Link: resident sign-ins, accounts and upstream links, RP registrations and
+// key rotations. Documented in docs/audit-events.md (## Personal-Link), checked by a test. Details
+// never hold tokens or personal data (no names, e-mail addresses or upstream claims).
+import { insertAuditEvent } from '@jplink/db';
+import type { PlDb } from './db/schema.ts';
+
+export const PL_AUDIT_ACTIONS = [
+  'resident.signed-in',
+  'resident.sign-in-failed',
+  'resident.created',
+  'upstream.linked',
+  'upstream.unlinked',
+  'client.registered',
+  'client.updated',
+  'client.deleted',
+  'client.secret-rotated',
+  'signing-key.created',
+  'signing-key.activated',
+  'signing-key.retired',
+  'cookie-key.rotated',
+  'admin.authentication-failed',
+] as const;
+
+export type PlAuditAction = (typeof PL_AUDIT_ACTIONS)[number];
+
+export type PlAuditor = (event: { actor: string; action: PlAuditAction; target?: string; outcome?: 'success' | 'failure'; details?: Record<string, unknown> }) => Promise<void>;
+
+export function createPlAuditor(db: PlDb): PlAuditor {
+  return (event) => insertAuditEvent(db, event);
+}

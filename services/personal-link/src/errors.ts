@@ -1,0 +1,24 @@
+// Personal-Link error catalogue (docs/errors.md ## PERSONAL-LINK, checked by a test). API callers get
+// the kit's envelope; residents get a page in their language that shows the same code.
+import { defineErrors } from '@jplink/kit';
+
+export const PL_ERRORS = defineErrors({
+  // Resident pages and the sign-in interaction
+  PL_INTERACTION_EXPIRED: { status: 400, message: 'This sign-in has expired or was already finished. Go back to the service and sign in again.' },
+  PL_INTERACTION_INVALID: { status: 400, message: 'This sign-in step is not valid for the current sign-in.' },
+  PL_UPSTREAM_UNKNOWN: { status: 404, message: 'No such ID provider.' },
+  PL_UPSTREAM_STATE_INVALID: { status: 400, message: 'The answer of the ID provider does not belong to a sign-in started here, or it came too late.' },
+  PL_UPSTREAM_DENIED: { status: 400, message: 'The ID provider did not sign you in.' },
+  PL_UPSTREAM_FAILED: { status: 502, message: 'The ID provider could not be reached or gave an invalid answer.' },
+  PL_UPSTREAM_ALREADY_LINKED: { status: 409, message: 'This ID is already linked to another Personal-Link account.' },
+  PL_UPSTREAM_LAST_ACCOUNT: { status: 409, message: 'The last linked ID cannot be removed.' },
+  PL_UPSTREAM_ACCOUNT_NOT_FOUND: { status: 404, message: 'No such linked ID.' },
+  PL_SIGN_IN_REQUIRED: { status: 401, message: 'Sign in to Personal-Link first.' },
+  // Admin API
+  PL_CLIENT_NOT_FOUND: { status: 404, message: 'No such relying party.' },
+  PL_CLIENT_EXISTS: { status: 409, message: 'A relying party with this client id exists.' },
+  PL_CLIENT_INVALID: { status: 422, message: 'The relying party registration is not valid.' },
+  PL_KEY_NOT_FOUND: { status: 404, message: 'No such signing key.' },
+  PL_KEY_ACTIVE: { status: 409, message: 'The active signing key cannot be retired; rotate first.' },
+});
+export type PlErrorCode = keyof typeof PL_ERRORS;

@@ -1,0 +1,10 @@
+export { plConfigSchema, configuredUpstreams, publicBaseUrl, type PlConfig } from './config.ts';
+export { createPersonalLink, type PersonalLink, type PersonalLinkDeps } from './personal-link.ts';
+export { PL_ERRORS, type PlErrorCode } from './errors.ts';
+export { PL_AUDIT_ACTIONS, type PlAuditAction } from './audit.ts';
+export { plMigrations } from './db/migrations.ts';
+export type { PlTables } from './db/schema.ts';
+export { clientRegistration, clientView, SUPPORTED_SCOPES, type ClientRegistration, type ClientView } from './oidc/clients.ts';
+export { ACR_BASIC, ACR_VERIFIED } from './oidc/provider.ts';
+export { UPSTREAM_PRESETS, resolveUpstreams, upstreamInput, type UpstreamDefinition, type UpstreamInput } from './upstream/definitions.ts';
+export { appleClientSecret } from './upstream/apple.ts';

@@ -1,0 +1,43 @@
+// Shared steps of the tests: a resident signing in through Personal-Link and a dev upstream ID.
+import { HttpBrowser, parseForms } from '../src/testing.ts';
+
+export interface SignInOptions {
+  upstream?: string;
+  user?: string;
+  /** Click "allow" on the consent page when it appears (default true). */
+  consent?: boolean;
+}
+
+/**
+ * Drives a sign-in from the RP's authorization URL to the RP's redirect URI and returns the URL the
+ * RP receives (with code, state and iss, or an error).
+ */
+export async function signIn(browser: HttpBrowser, authorizationUrl: URL | string, redirectUri: string, opts: SignInOptions = {}): Promise<URL> {
+  const atRp = (u: URL) => u.href.startsWith(redirectUri);
+  let page = await browser.follow(authorizationUrl, {}, atRp);
+  for (let step = 0; step < 6; step++) {
+    if (page.stopped) return page.url;
+    if (page.status !== 200) throw new Error(`unexpected ${page.status} at ${page.url.href}: ${page.text.slice(0, 300)}`);
+    const forms = parseForms(page.text);
+    if (page.url.pathname.match(/^\/interaction\/[^/]+$/) && forms.some((f) => f.action.endsWith('/login'))) {
+      // Personal-Link: choose the upstream ID.
+      const form = forms.find((f) => f.fields.upstream === (opts.upstream ?? 'google'));
+      if (!form) throw new Error(`no form for upstream ${opts.upstream}`);
+      page = await browser.follow(new URL(form.action, page.url), { form: form.fields }, atRp);
+    } else if (page.url.pathname.includes('/interaction/') && forms.some((f) => f.buttons.some((b) => b.name === 'sub'))) {
+      // The dev upstream: choose the test user.
+      const form = forms.find((f) => f.buttons.some((b) => b.name === 'sub'))!;
+      page = await browser.follow(new URL(form.action, page.url), { form: { sub: opts.user ?? 'hanako' } }, atRp);
+    } else if (page.url.pathname.match(/^\/interaction\/[^/]+$/) && forms.some((f) => f.action.endsWith('/confirm'))) {
+      const form = forms.find((f) => f.action.endsWith(opts.consent === false ? '/abort' : '/confirm'))!;
+      page = await browser.follow(new URL(form.action, page.url), { form: form.fields }, atRp);
+    } else if (forms.length === 1 && forms[0]!.action.includes('/upstream/')) {
+      // form_post (Apple): the auto-submitting page.
+      const form = forms[0]!;
+      page = await browser.follow(new URL(form.action, page.url), { form: form.fields }, atRp);
+    } else {
+      throw new Error(`do not know what to do at ${page.url.href}: ${page.text.slice(0, 500)}`);
+    }
+  }
+  throw new Error('sign-in did not finish');
+}
