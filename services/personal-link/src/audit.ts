@@ -19,6 +19,21 @@ export const PL_AUDIT_ACTIONS = [
   'signing-key.retired',
   'cookie-key.rotated',
   'admin.authentication-failed',
+  // Consent reflection (src/reflection/)
+  'reflection.failed',
+  'reflection.retried',
+  // RP API, links and consents (src/api/, src/links/, src/consent/)
+  'client.api-access-changed',
+  'api.authentication-failed',
+  'id-conversion.registered',
+  'rp-link.linked',
+  'rp-link.unlinked',
+  'consent.requested',
+  'consent.given',
+  'consent.declined',
+  'consent.withdrawn',
+  'consent.expired',
+  'consent.registered',
 ] as const;
 
 export type PlAuditAction = (typeof PL_AUDIT_ACTIONS)[number];

@@ -2,6 +2,7 @@
 // process exits. docs/operations/personal-link.md lists each variable.
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { serviceCode, subsystemIdText } from '@jplink/contracts';
 import { envBool, envDuration, envInt, envPort, envString, envUrl } from '@jplink/kit';
 import { resolveUpstreams, type UpstreamDefinition } from './upstream/definitions.ts';
 
@@ -46,6 +47,17 @@ export const plConfigSchema = z
     /** Development only: also serve the local test upstream ID providers (src/dev-upstream.ts). */
     PL_DEV_UPSTREAM: envBool().default(false),
     PL_DEV_UPSTREAM_PORT: envPort().default(8609),
+    /** Consent reflection: Personal-Link's own Security Server (information-system URL) and X-Road subsystem; without both, reflections wait in the outbox. */
+    PL_SS_URL: envUrl({ protocols: ['http:', 'https:'] }).optional(),
+    PL_SUBSYSTEM: subsystemIdText.optional(),
+    /** Service code of the consent service at data providers. */
+    PL_REFLECTION_SERVICE_CODE: serviceCode.default('consents'),
+    /** Seconds between looks for due reflections (an enqueue wakes the worker at once). */
+    PL_REFLECTION_POLL_INTERVAL: envDuration({ min: 1 }).default(5),
+    /** Seconds one reflection call may take. */
+    PL_REFLECTION_TIMEOUT: envDuration({ min: 1, max: 300 }).default(30),
+    /** Longest wait between retries of a reflection, in seconds (backoff 1 s, 2 s, 4 s, … up to this). */
+    PL_REFLECTION_MAX_BACKOFF: envDuration({ min: 1 }).default(600),
   })
   .superRefine((c, ctx) => {
     if (c.JPLINK_MODE === 'production' && !c.PL_DATABASE_URL) ctx.addIssue({ code: 'custom', path: ['PL_DATABASE_URL'], message: 'required in production (the embedded database is for development only)' });
@@ -54,6 +66,7 @@ export const plConfigSchema = z
     if (issuer.search || issuer.hash) ctx.addIssue({ code: 'custom', path: ['PL_ISSUER'], message: 'must not have a query or fragment' });
     if (c.JPLINK_MODE === 'production' && issuer.protocol !== 'https:') ctx.addIssue({ code: 'custom', path: ['PL_ISSUER'], message: 'must be https:// in production' });
     if (c.PL_UPSTREAMS !== undefined && c.PL_UPSTREAMS_FILE !== undefined) ctx.addIssue({ code: 'custom', path: ['PL_UPSTREAMS_FILE'], message: 'set PL_UPSTREAMS or PL_UPSTREAMS_FILE, not both' });
+    if ((c.PL_SS_URL === undefined) !== (c.PL_SUBSYSTEM === undefined)) ctx.addIssue({ code: 'custom', path: [c.PL_SS_URL === undefined ? 'PL_SS_URL' : 'PL_SUBSYSTEM'], message: 'set PL_SS_URL and PL_SUBSYSTEM together (consent reflection)' });
     if (c.JPLINK_MODE === 'production' && c.PL_DEV_UPSTREAM) ctx.addIssue({ code: 'custom', path: ['PL_DEV_UPSTREAM'], message: 'the dev upstream is for development only' });
     let raw: unknown = [];
     try {

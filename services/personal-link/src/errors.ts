@@ -20,5 +20,22 @@ export const PL_ERRORS = defineErrors({
   PL_CLIENT_INVALID: { status: 422, message: 'The relying party registration is not valid.' },
   PL_KEY_NOT_FOUND: { status: 404, message: 'No such signing key.' },
   PL_KEY_ACTIVE: { status: 409, message: 'The active signing key cannot be retired; rotate first.' },
+  // RP API (/api/pl/v1): IDs, linkage, consents (docs/protocols/personal-link-api.md)
+  PL_API_TOKEN_INVALID: { status: 401, message: 'A valid access token of this relying party (client_credentials) is required.' },
+  PL_API_SCOPE_MISSING: { status: 403, message: 'The access token lacks the scope this API needs, or the scope is not granted to this relying party.' },
+  PL_API_RATE_LIMITED: { status: 429, message: 'Too many requests from this relying party; retry later.' },
+  PL_RESIDENT_UNKNOWN: { status: 404, message: 'No such resident (BaseID).' },
+  PL_ID_NOT_FOUND: { status: 404, message: 'No ID conversion of this relying party matches.' },
+  PL_ID_CONVERSION_CONFLICT: { status: 409, message: 'This user id of the relying party is already tied to another BaseID.' },
+  PL_ID_CONVERSION_MISSING: { status: 409, message: 'Register the ID conversion (ID completion notice) before the linkage.' },
+  PL_LINK_NOT_FOUND: { status: 404, message: 'This service is not linked.' },
+  PL_CONSENT_INVALID: { status: 422, message: 'The consent request is not valid.' },
+  PL_CONSENT_PROVIDER_UNKNOWN: { status: 404, message: 'No such data provider (relying party).' },
+  PL_CONSENT_RETURN_URI_NOT_REGISTERED: { status: 422, message: 'The return URI is not registered for this relying party.' },
+  PL_CONSENT_SERVICE_NOT_LINKED: { status: 409, message: 'The resident has not linked both services (the requester and the data provider) to Personal-Link.' },
+  PL_CONSENT_NOT_FOUND: { status: 404, message: 'No such consent.' },
+  PL_CONSENT_NOT_PENDING: { status: 409, message: 'This consent request is no longer waiting for a decision.' },
+  PL_CONSENT_NOT_ACTIVE: { status: 409, message: 'Only a given consent can be withdrawn.' },
+  PL_CONSENT_VERSION_UNKNOWN: { status: 409, message: 'This version of the consent does not exist (yet).' },
 });
 export type PlErrorCode = keyof typeof PL_ERRORS;

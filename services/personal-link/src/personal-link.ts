@@ -2,6 +2,7 @@
 // → the OpenID Provider (mounted under /oidc with @fastify/middie, which hands it the raw request so
 // it reads the body itself) → resident pages → admin app. `server.ts` only starts it.
 import { createHmac } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import middie from '@fastify/middie';
@@ -23,6 +24,13 @@ import type { UpstreamDefinition } from './upstream/definitions.ts';
 import { registerResidentWeb, type ResidentSession } from './routes/resident-web.ts';
 import { registerAdminApi } from './routes/admin.ts';
 import { registerPlAssets } from './pages/assets.ts';
+import { Consents } from './consent/consents.ts';
+import { Links } from './links/links.ts';
+import { createRpApi, type RpApi } from './api/app.ts';
+import { registerResidentConsents } from './routes/resident-consents.ts';
+import { registerAdminApiAccess } from './routes/admin-api-access.ts';
+import { createReflectionWorker, type ReflectionWorker } from './reflection/worker.ts';
+import { registerReflectionAdmin } from './reflection/admin-routes.ts';
 
 export interface PersonalLinkDeps {
   database: Database<PlTables>;
@@ -32,6 +40,8 @@ export interface PersonalLinkDeps {
   now?: () => Date;
   /** Upstreams in addition to the configured ones (the dev upstream, tests). */
   extraUpstreams?: UpstreamDefinition[];
+  /** RP API requests per client per minute (default 600). */
+  apiRateLimitPerMinute?: number;
 }
 
 export interface PersonalLink {
@@ -43,9 +53,16 @@ export interface PersonalLink {
   residents: Residents;
   broker: UpstreamBroker;
   audit: PlAuditor;
+  /** Delivers the consent reflection outbox (started only with PL_SS_URL and PL_SUBSYSTEM). */
+  reflection: ReflectionWorker;
+  consents: Consents;
+  links: Links;
+  rpApi: RpApi;
   files: { adminApiKey: string };
   /** Deletes expired oidc_models rows now (also runs every PL_SWEEP_INTERVAL). */
   sweep(): Promise<number>;
+  /** Expires consents past validUntil and unanswered requests now (also runs every PL_SWEEP_INTERVAL). */
+  expireConsents(): Promise<number>;
   listen(): Promise<{ port: number; admin: number }>;
   close(): Promise<void>;
 }
@@ -83,6 +100,8 @@ export async function createPersonalLink(config: PlConfig, deps: PersonalLinkDep
     { db, keys, registry, residents, logger, now },
   );
   await op.start();
+  const consents = new Consents({ db, registry, keys, audit, issuer: config.PL_ISSUER, baseUrl: base, now });
+  const links = new Links({ db, registry, consents, audit, now });
 
   const databaseCheck = async () => {
     const result = await healthCheck(database);
@@ -95,6 +114,9 @@ export async function createPersonalLink(config: PlConfig, deps: PersonalLinkDep
   await app.register(middie);
   // The provider answers everything under /oidc itself, before Fastify parses any body.
   (app as unknown as { use(path: string, fn: typeof op.handle): void }).use('/oidc', op.handle);
+  // The RP API (/api/pl/v1, its own app and OpenAPI): handed over before any body parsing, like /oidc.
+  const rpApi = await createRpApi({ db, op, registry, audit, links, consents, logger, trustProxy: config.PL_TRUST_PROXY, issuer: config.PL_ISSUER, ...(deps.apiRateLimitPerMinute ? { perClientPerMinute: deps.apiRateLimitPerMinute } : {}) });
+  (app as unknown as { use(fn: (req: IncomingMessage, res: ServerResponse, next: () => void) => void): void }).use((req, res, next) => (req.url?.startsWith('/api/pl/') ? rpApi.handle(req, res) : next()));
   registerUi(app, { secureCookies: secure });
   registerPlAssets(app);
   // One secret for every instance: derived from the service passphrase.
@@ -108,6 +130,7 @@ export async function createPersonalLink(config: PlConfig, deps: PersonalLinkDep
     store: createDbSessionStore<ResidentSession>(db, now),
   });
   registerResidentWeb(app, { db, op, broker, residents, registry, audit, loginCsrf, sessions, secure, signInMaxAttempts: config.PL_SIGN_IN_MAX_ATTEMPTS, logger, now });
+  registerResidentConsents(app, { consents, links, registry, broker, sessions, loginCsrf, secure, logger });
   app.get('/', { schema: { hide: true } }, async (_request, reply) => reply.redirect('/my', 303));
 
   // ----------------------------------------------------------------------------- the admin app
@@ -128,16 +151,22 @@ export async function createPersonalLink(config: PlConfig, deps: PersonalLinkDep
     },
   });
   registerHealth(adminApp, { checks: { database: databaseCheck } });
-  registerMetrics(adminApp, { prefix: 'jplink_personal_link_' });
+  const metrics = registerMetrics(adminApp, { prefix: 'jplink_personal_link_' });
   registerAdminApi(adminApp, { db, registry, keys, op, audit, apiKeySha256: hashApiKey(adminKey) });
+  registerAdminApiAccess(adminApp, { links });
+  const reflection = createReflectionWorker({ db, logger, audit, ssUrl: config.PL_SS_URL, client: config.PL_SUBSYSTEM, serviceCode: config.PL_REFLECTION_SERVICE_CODE, pollIntervalMs: config.PL_REFLECTION_POLL_INTERVAL * 1000, requestTimeoutMs: config.PL_REFLECTION_TIMEOUT * 1000, backoffMaxMs: config.PL_REFLECTION_MAX_BACKOFF * 1000, registry: metrics });
+  registerReflectionAdmin(adminApp, { db, worker: reflection, audit });
 
   // ------------------------------------------------------------------------- background work
   const sweep = () => sweepExpiredOidcModels(db, now());
+  const expireConsents = () => consents.expireDue();
   const timers = [
     setInterval(() => void sweep().catch((err) => logger.warn({ err }, 'sweeping expired oidc rows failed')), config.PL_SWEEP_INTERVAL * 1000),
+    setInterval(() => void expireConsents().catch((err) => logger.warn({ err }, 'expiring consents failed')), config.PL_SWEEP_INTERVAL * 1000),
     setInterval(() => void op.reloadIfChanged().catch((err) => logger.warn({ err }, 'reloading keys failed')), config.PL_KEY_REFRESH_INTERVAL * 1000),
   ];
   for (const t of timers) t.unref();
+  reflection.start();
 
   let closed = false;
   return {
@@ -149,8 +178,13 @@ export async function createPersonalLink(config: PlConfig, deps: PersonalLinkDep
     residents,
     broker,
     audit,
+    reflection,
+    consents,
+    links,
+    rpApi,
     files: { adminApiKey: adminApiKeyFile },
     sweep,
+    expireConsents,
     async listen() {
       const [pub, admin] = await Promise.all([
         listen(app, { host: config.PL_HOST, port: config.PL_PORT }),
@@ -162,7 +196,8 @@ export async function createPersonalLink(config: PlConfig, deps: PersonalLinkDep
       if (closed) return;
       closed = true;
       for (const t of timers) clearInterval(t);
-      await Promise.all([app.close(), adminApp.close()]);
+      await reflection.stop();
+      await Promise.all([app.close(), adminApp.close(), rpApi.app.close()]);
     },
   };
 }

@@ -1,5 +1,7 @@
 // Personal-Link migrations. Date-prefixed and frozen once merged: add a new one, never edit an old one.
 import { sql, type Kysely, type Migration } from 'kysely';
+import { consentMigrations } from './migrations-consent.ts';
+import { reflectionMigrations } from './migrations-reflection.ts';
 
 export const plMigrations: Record<string, Migration> = {
   '202611251900-initial': {
@@ -109,4 +111,6 @@ export const plMigrations: Record<string, Migration> = {
         .execute();
     },
   },
+  ...consentMigrations,
+  ...reflectionMigrations,
 };

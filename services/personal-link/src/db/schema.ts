@@ -1,12 +1,14 @@
 // Row types of Personal-Link's store (schema `personal_link` by default).
 import type { ColumnType, Generated, Kysely } from 'kysely';
 import type { AuditEventsTable } from '@jplink/db';
+import type { ConsentTables } from './schema-consent.ts';
+import type { ReflectionTables } from './schema-reflection.ts';
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 type Json<T> = ColumnType<T, string, string>;
 
-export interface PlTables extends AuditEventsTable {
+export interface PlTables extends AuditEventsTable, ConsentTables, ReflectionTables {
   oidc_models: {
     model: string;
     id: string;

@@ -13,7 +13,7 @@ import { PL_ERRORS } from '../errors.ts';
 import type { PlAuditor } from '../audit.ts';
 
 /** Scopes an RP may ask for. */
-export const SUPPORTED_SCOPES = ['openid', 'profile', 'email', 'offline_access', 'verified_identity'] as const;
+export const SUPPORTED_SCOPES = ['openid', 'profile', 'email', 'offline_access', 'verified_identity', 'pl:ids', 'pl:consents', 'pl:uax'] as const;
 
 const redirectUri = z.string().url().max(2000).refine((u) => {
   const url = new URL(u);

@@ -57,7 +57,7 @@ export function registerResidentWeb(root: App, deps: ResidentWebDeps): void {
 }
 
 /** Any failure on these routes becomes a page with the right status; causes go to the log. */
-function showPageError(logger: Logger, request: FastifyRequest, reply: FastifyReply, error: unknown) {
+export function showPageError(logger: Logger, request: FastifyRequest, reply: FastifyReply, error: unknown) {
   let key: ErrorKey = 'INTERNAL';
   let status = 500;
   let code = 'KIT_INTERNAL';
@@ -243,6 +243,12 @@ function routes(app: App, deps: ResidentWebDeps): void {
     const t = translator(plMessages, request.locale);
     if (!session || !(await residents.exists(session.data.baseId))) {
       return send(reply, chooseUpstreamPage({ locale: request.locale, rpName: null, upstreams: broker.list(), action: '/my/sign-in', csrfToken: loginCsrf.issueLoginCsrf(reply) }), 200, upstreamOrigins());
+    }
+    // Back to the consent request that sent the resident to sign in (routes/resident-consents.ts).
+    const back = readCookieHeader(request.headers.cookie, 'pl_return');
+    if (back && /^\/my\/consents\/pc_[A-Za-z0-9_-]{16,64}$/.test(back)) {
+      reply.header('set-cookie', `pl_return=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax${deps.secure ? '; Secure' : ''}`);
+      return reply.redirect(back, 303);
     }
     const done = request.query.done;
     return myPage(request, reply, session, done ? { kind: 'success', text: t(done === 'linked' ? 'myLinked' : 'myUnlinked') } : undefined);

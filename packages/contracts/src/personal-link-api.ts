@@ -1,0 +1,117 @@
+// Personal-Link's API for relying parties (RPs): BaseID lookup, ID conversion and linkage notices,
+// UAX-Link's registrations, consent requests, consent status and consent registration at the data
+// provider. docs/protocols/personal-link-api.md maps each published (Japanese) API name to these.
+import { z } from 'zod';
+import { baseId, dbIdentifier } from './adapter-api.ts';
+import { serviceCode } from './identifiers.ts';
+
+/** Scopes an RP asks for with client_credentials; honoured only when the operator granted them to the RP. */
+export const plApiScope = z.enum(['pl:ids', 'pl:consents', 'pl:uax']);
+export type PlApiScope = z.infer<typeof plApiScope>;
+
+export const plClientId = z.string().regex(/^[A-Za-z0-9._-]{3,64}$/, 'a client id (3–64 of A-Z a-z 0-9 . _ -)');
+/** The RP's own (existing) user id of the resident. */
+export const plLocalUserId = z.string().min(1).max(200).refine((s) => !/[\u0000-\u001f\u007f]/.test(s), 'no control characters');
+export const plConsentId = z.string().regex(/^pc_[A-Za-z0-9_-]{16,64}$/, 'a Personal-Link consent id (pc_…)');
+
+// ------------------------------------------------------------------------- IDs and linkage
+/** BaseID照会: the caller's ID conversion row, by its own user id or by BaseID. */
+export const baseIdLookupBody = z.union([z.object({ localUserId: plLocalUserId }).strict(), z.object({ baseId }).strict()]);
+export const idLinkView = z.object({
+  baseId: z.string(),
+  localUserId: z.string().nullable(),
+  linked: z.boolean(),
+  linkedAt: z.string().nullable(),
+  unlinkedAt: z.string().nullable(),
+});
+export type IdLinkView = z.infer<typeof idLinkView>;
+
+/** ID完了通知: the RP wrote its own ID conversion row (BaseID ↔ its user id); Personal-Link keeps the central copy. */
+export const idCompletionBody = z.object({ baseId, localUserId: plLocalUserId }).strict();
+export const idCompletionResult = z.object({ baseId: z.string(), localUserId: z.string(), result: z.enum(['created', 'updated', 'unchanged']) });
+
+/** ID連携完了通知: the RP finished (or ended) the linkage of the resident; Personal-Link writes the RP link table. */
+export const linkNoticeBody = z.object({ baseId, status: z.enum(['linked', 'unlinked']).default('linked') }).strict();
+
+// ---------------------------------------------------------------- UAX-Link (UL-PL) registrations
+export const uaxUserBody = z.object({ users: z.array(z.object({ localUserId: plLocalUserId }).strict()).min(1).max(500) }).strict();
+export const uaxUserResult = z.object({ users: z.array(z.object({ localUserId: z.string(), baseId: z.string(), created: z.boolean() })) });
+export const uaxIdConversionBody = z.object({ entries: z.array(idCompletionBody).min(1).max(500) }).strict();
+export const uaxIdConversionResult = z.object({ entries: z.array(idCompletionResult) });
+export const uaxLinkBody = z.object({ entries: z.array(linkNoticeBody).min(1).max(500) }).strict();
+export const uaxLinkResult = z.object({ entries: z.array(idLinkView) });
+
+// ------------------------------------------------------------------------------- consents
+export const consentStatus = z.enum(['requested', 'given', 'declined', 'withdrawn', 'expired']);
+export type ConsentStatus = z.infer<typeof consentStatus>;
+export const consentEventType = z.enum(['requested', 'given', 'declined', 'withdrawn', 'expired', 'reflected', 'acknowledged', 'registered']);
+export type ConsentEventType = z.infer<typeof consentEventType>;
+
+const text = (max: number) => z.string().trim().min(1).max(max).refine((s) => !/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(s), 'no control characters');
+
+export const consentPurpose = z
+  .object({
+    /** The purpose code the provider checks (consentReflection.purpose). */
+    code: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,99}$/, 'lower-case letters, digits, ".", "_" or "-" (max 100)'),
+    description: z.object({ ja: text(500), en: text(500) }).strict(),
+  })
+  .strict();
+
+/** 許諾依頼: RP A (the caller, the data consumer) asks the resident to let it receive data items of RP B. */
+export const consentRequestBody = z
+  .object({
+    baseId,
+    /** The data provider RP B (its client id at Personal-Link). */
+    provider: plClientId,
+    /** RP B's Sub System Code (data-service category) the data items belong to. */
+    subsystemCode: serviceCode,
+    /** Column names of RP B's data services. */
+    dataItems: z.array(dbIdentifier).min(1).max(200).refine((a) => new Set(a).size === a.length, 'no item twice'),
+    purpose: consentPurpose,
+    validFrom: z.iso.datetime({ offset: true }).optional(),
+    validUntil: z.iso.datetime({ offset: true }),
+    /** Where the resident goes back after deciding; must be registered for the caller (admin API: api-access). */
+    returnUri: z.string().url().max(2000),
+  })
+  .strict();
+export type ConsentRequestBody = z.infer<typeof consentRequestBody>;
+
+export const consentEventView = z.object({ seq: z.int(), type: z.string(), at: z.string(), actor: z.string(), details: z.record(z.string(), z.unknown()), hash: z.string() });
+
+export const consentApiView = z.object({
+  consentId: z.string(),
+  baseId: z.string(),
+  consumer: z.object({ clientId: z.string(), subsystem: z.string() }),
+  provider: z.object({ clientId: z.string(), subsystem: z.string() }),
+  subsystemCode: z.string(),
+  dataItems: z.array(z.string()),
+  purpose: z.object({ code: z.string(), description: z.object({ ja: z.string(), en: z.string() }) }),
+  validFrom: z.string(),
+  validUntil: z.string(),
+  status: consentStatus,
+  version: z.int(),
+  /** For a request still waiting: where the resident approves or declines. */
+  approvalUrl: z.string().nullable(),
+  requestExpiresAt: z.string(),
+  /** The signed consent receipt (JWT, Kantara CR 1.1 / ISO/IEC TS 27560 fields), once given. */
+  receipt: z.string().nullable(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  events: z.array(consentEventView),
+});
+export type ConsentApiView = z.infer<typeof consentApiView>;
+
+/** 許諾情報登録: the data provider registered the consent (this version) in its own consent table. */
+export const consentRegistrationBody = z.object({ version: z.int().min(1) }).strict();
+export const consentRegistrationResult = z.object({ consentId: z.string(), version: z.int(), result: z.enum(['registered', 'already-registered']) });
+
+// ------------------------------------------------------------------------------ admin side
+/** What the operator lets an RP do on the API (admin API: PUT /api/v1/clients/{clientId}/api-access). */
+export const rpApiAccessBody = z
+  .object({
+    scopes: z.array(plApiScope).max(3).default([]),
+    /** Exact URLs the resident may be sent back to after deciding on this RP's consent requests. */
+    consentReturnUris: z.array(z.string().url().max(2000)).max(20).default([]),
+  })
+  .strict();
+export const rpApiAccessView = z.object({ clientId: z.string(), scopes: z.array(z.string()), consentReturnUris: z.array(z.string()), updatedAt: z.string() });

@@ -1,0 +1,77 @@
+// The RP API routes (/api/pl/v1): every body validated by the zod contracts in
+// @jplink/contracts (personal-link-api.ts); docs/protocols/personal-link-api.md maps them to the
+// published API names.
+import { z } from 'zod';
+import {
+  baseIdLookupBody,
+  consentApiView,
+  consentRegistrationBody,
+  consentRegistrationResult,
+  consentRequestBody,
+  idCompletionBody,
+  idCompletionResult,
+  idLinkView,
+  linkNoticeBody,
+  plConsentId,
+  uaxIdConversionBody,
+  uaxIdConversionResult,
+  uaxLinkBody,
+  uaxLinkResult,
+  uaxUserBody,
+  uaxUserResult,
+} from '@jplink/contracts';
+import type { App } from '@jplink/kit';
+import type { Consents } from '../consent/consents.ts';
+import type { Links } from '../links/links.ts';
+import type { createApiAuth } from './auth.ts';
+
+export const API_PREFIX = '/api/pl/v1';
+const security = [{ rpToken: [] }];
+const consentParams = z.object({ consentId: plConsentId });
+
+export function registerApiRoutes(app: App, deps: { auth: ReturnType<typeof createApiAuth>; links: Links; consents: Consents }): void {
+  const { auth, links, consents } = deps;
+  app.register(async (scope) => {
+    const api = scope as unknown as App;
+    api.addHook('preHandler', auth.authenticate);
+
+    // ------------------------------------------------------------------------- pl:ids
+    api.post(`${API_PREFIX}/base-ids/lookup`, {
+      schema: { tags: ['ids'], summary: 'BaseID照会 — BaseID lookup (own ID conversion rows only)', security, body: baseIdLookupBody, response: { 200: idLinkView } },
+    }, async (request) => links.lookup(auth.caller(request, 'pl:ids').clientId, request.body));
+
+    api.post(`${API_PREFIX}/id-conversions`, {
+      schema: { tags: ['ids'], summary: 'ID完了通知 — ID completion notice (the RP wrote its ID conversion row)', security, body: idCompletionBody, response: { 200: idCompletionResult } },
+    }, async (request) => links.completeId(auth.caller(request, 'pl:ids').clientId, request.body.baseId, request.body.localUserId));
+
+    api.post(`${API_PREFIX}/links`, {
+      schema: { tags: ['ids'], summary: 'ID連携完了通知 — ID linkage completion notice (RP link table)', security, body: linkNoticeBody, response: { 200: idLinkView } },
+    }, async (request) => links.notifyLink(auth.caller(request, 'pl:ids').clientId, request.body.baseId, request.body.status));
+
+    // ------------------------------------------------------------------------- pl:uax
+    api.post(`${API_PREFIX}/uax/users`, {
+      schema: { tags: ['uax-link'], summary: 'UL-PL ユーザーマスタTBL登録 — UAX-Link registers residents it enrolled', security, body: uaxUserBody, response: { 200: uaxUserResult } },
+    }, async (request) => links.uaxRegisterUsers(auth.caller(request, 'pl:uax').clientId, request.body.users));
+
+    api.post(`${API_PREFIX}/uax/id-conversions`, {
+      schema: { tags: ['uax-link'], summary: 'UL-PL ID変換TBL登録 — UAX-Link’s ID conversion rows (all or none)', security, body: uaxIdConversionBody, response: { 200: uaxIdConversionResult } },
+    }, async (request) => links.uaxRegisterIdConversions(auth.caller(request, 'pl:uax').clientId, request.body.entries));
+
+    api.post(`${API_PREFIX}/uax/links`, {
+      schema: { tags: ['uax-link'], summary: 'UL-PL ID連携管理TBL登録 — UAX-Link’s RP links', security, body: uaxLinkBody, response: { 200: uaxLinkResult } },
+    }, async (request) => links.uaxRegisterLinks(auth.caller(request, 'pl:uax').clientId, request.body.entries));
+
+    // --------------------------------------------------------------------- pl:consents
+    api.post(`${API_PREFIX}/consent-requests`, {
+      schema: { tags: ['consents'], summary: '許諾依頼 — consent request of the data consumer (the caller)', security, body: consentRequestBody, response: { 201: consentApiView } },
+    }, async (request, reply) => reply.code(201).send(await consents.request(auth.caller(request, 'pl:consents').clientId, request.body)));
+
+    api.get(`${API_PREFIX}/consents/:consentId`, {
+      schema: { tags: ['consents'], summary: 'Consent status, events and receipt (consumer or provider only)', security, params: consentParams, response: { 200: consentApiView } },
+    }, async (request) => consents.viewForClient(auth.caller(request, 'pl:consents').clientId, request.params.consentId));
+
+    api.post(`${API_PREFIX}/consents/:consentId/registration`, {
+      schema: { tags: ['consents'], summary: '許諾情報登録 — the data provider registered this version in its own consent table', security, params: consentParams, body: consentRegistrationBody, response: { 200: consentRegistrationResult } },
+    }, async (request) => consents.registerAtProvider(auth.caller(request, 'pl:consents').clientId, request.params.consentId, request.body.version));
+  });
+}

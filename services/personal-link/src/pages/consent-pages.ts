@@ -1,0 +1,176 @@
+// Resident pages of consents (pending requests, active, history with the chain's verification),
+// linked services and provision history. Mobile-first, Japanese by default; every form has CSRF.
+import { button, definitionList, emptyState, flashMessage, form, html, linkButton, page, table, translator, type Locale, type SafeHtml } from '@jplink/ui';
+import type { ConsentEventRow, ConsentRow } from '../db/consents.ts';
+import type { ChainVerification } from '../consent/chain.ts';
+import type { ResidentService } from '../links/links.ts';
+import { plMessages } from './messages.ts';
+import { plStylesheet } from './assets.ts';
+
+type Names = ReadonlyMap<string, { ja: string; en: string }>;
+type Section = 'consents' | 'services' | 'provision';
+
+export function residentNav(locale: Locale, current: Section | 'ids') {
+  const t = translator(plMessages, locale);
+  return [
+    { href: '/my', label: t('myTitle'), current: current === 'ids' },
+    { href: '/my/consents', label: t('consentsTitle'), current: current === 'consents' },
+    { href: '/my/services', label: t('servicesTitle'), current: current === 'services' },
+    { href: '/my/provision', label: t('provisionTitle'), current: current === 'provision' },
+  ];
+}
+
+const when = (locale: Locale, d: Date | string) => new Date(d).toLocaleString(locale === 'ja' ? 'ja-JP' : 'en-GB', { timeZone: 'Asia/Tokyo' });
+const day = (locale: Locale, d: Date | string) => new Date(d).toLocaleDateString(locale === 'ja' ? 'ja-JP' : 'en-GB', { timeZone: 'Asia/Tokyo' });
+const nameOf = (names: Names, locale: Locale, id: string) => names.get(id)?.[locale] ?? id;
+
+function frame(opts: { locale: Locale; title: string; section: Section; csrfToken: string; flash?: { kind: 'success' | 'error'; text: string } | undefined; body: SafeHtml }): SafeHtml {
+  const t = translator(plMessages, opts.locale);
+  return page({
+    locale: opts.locale,
+    title: opts.title,
+    appName: t('appName'),
+    homeHref: '/my',
+    nav: residentNav(opts.locale, opts.section),
+    user: { name: t('residentName') },
+    csrfToken: opts.csrfToken,
+    signOutAction: '/my/sign-out',
+    ...(opts.flash ? { flash: opts.flash } : {}),
+    body: html`${plStylesheet()}${opts.body}`,
+  });
+}
+
+const STATUS_KEYS = { requested: 'statusRequested', given: 'statusGiven', declined: 'statusDeclined', withdrawn: 'statusWithdrawn', expired: 'statusExpired' } as const;
+const EVENT_KEYS: Record<string, keyof typeof plMessages.ja> = {
+  requested: 'eventRequested',
+  given: 'eventGiven',
+  declined: 'eventDeclined',
+  withdrawn: 'eventWithdrawn',
+  expired: 'eventExpired',
+  reflected: 'eventReflected',
+  acknowledged: 'eventAcknowledged',
+  registered: 'eventRegistered',
+};
+
+/** Event types come from the database (the reflection worker adds its own): unknown ones show as they are. */
+export function eventLabel(locale: Locale, type: string): string {
+  const key = EVENT_KEYS[type];
+  return key ? (translator(plMessages, locale) as unknown as (k: string) => string)(key) : type;
+}
+
+export function statusLabel(locale: Locale, status: ConsentRow['status']): string {
+  return translator(plMessages, locale)(STATUS_KEYS[status]);
+}
+
+function consentSummary(locale: Locale, c: ConsentRow, names: Names): SafeHtml {
+  const t = translator(plMessages, locale);
+  return definitionList([
+    [t('consentWho'), nameOf(names, locale, c.consumer_client_id)],
+    [t('consentProvider'), nameOf(names, locale, c.provider_client_id)],
+    [t('consentItems'), html`<ul class="scope-list">${c.data_items.map((i) => html`<li><code>${i}</code></li>`)}</ul>`],
+    [t('consentPurpose'), locale === 'ja' ? c.purpose_ja : c.purpose_en],
+    [t('consentPeriod'), t('consentPeriodValue', { from: day(locale, c.valid_from), until: day(locale, c.valid_until) })],
+    [t('consentStatus'), html`<span data-status="${c.status}">${statusLabel(locale, c.status)}</span>`],
+  ]);
+}
+
+export function consentsPage(opts: { locale: Locale; csrfToken: string; consents: readonly ConsentRow[]; names: Names; flash?: { kind: 'success' | 'error'; text: string } }): SafeHtml {
+  const t = translator(plMessages, opts.locale);
+  const { locale, names } = opts;
+  const link = (c: ConsentRow) => html`<a href="/my/consents/${c.consent_id}" data-consent="${c.consent_id}">${nameOf(names, locale, c.consumer_client_id)} ← ${nameOf(names, locale, c.provider_client_id)}</a>`;
+  const pending = opts.consents.filter((c) => c.status === 'requested');
+  const active = opts.consents.filter((c) => c.status === 'given');
+  const past = opts.consents.filter((c) => c.status !== 'requested' && c.status !== 'given');
+  const rows = (list: readonly ConsentRow[]) => list.map((c) => [link(c), c.data_items.join(', '), day(locale, c.valid_until), statusLabel(locale, c.status)]);
+  const columns = [t('consentWhoShort'), t('consentItems'), t('consentUntil'), t('consentStatus')];
+  return frame({
+    locale,
+    title: t('consentsTitle'),
+    section: 'consents',
+    csrfToken: opts.csrfToken,
+    flash: opts.flash,
+    body: html`<p>${t('consentsLead')}</p>
+<h2>${t('consentsPending')}</h2>
+${pending.length ? table({ caption: t('consentsPending'), columns, rows: rows(pending) }) : emptyState({ title: t('consentsNonePending') })}
+<h2>${t('consentsActive')}</h2>
+${active.length ? table({ caption: t('consentsActive'), columns, rows: rows(active) }) : emptyState({ title: t('consentsNoneActive') })}
+<h2>${t('consentsHistory')}</h2>
+${past.length ? table({ caption: t('consentsHistory'), columns, rows: rows(past) }) : emptyState({ title: t('consentsNoneHistory') })}`,
+  });
+}
+
+export function consentDetailPage(opts: { locale: Locale; csrfToken: string; consent: ConsentRow; events: readonly ConsentEventRow[]; chain: ChainVerification; names: Names; pending: boolean; flash?: { kind: 'success' | 'error'; text: string } }): SafeHtml {
+  const t = translator(plMessages, opts.locale);
+  const { locale, consent: c, names } = opts;
+  const consumer = nameOf(names, locale, c.consumer_client_id);
+  const actorLabel = (a: string) => (a.startsWith('resident:') ? t('actorResident') : a.startsWith('rp:') ? nameOf(names, locale, a.slice(3)) : a === 'system' ? t('actorSystem') : a);
+  const events = opts.events.map((e) => [String(e.seq), when(locale, e.at), eventLabel(locale, e.type), actorLabel(e.actor), html`<code class="hash">${e.hash.slice(0, 16)}…</code>`]);
+  const chain = opts.chain.ok
+    ? html`<p class="flash flash-success" data-chain="ok">${t('chainOk', { count: String(opts.chain.events) })}</p>`
+    : html`<p class="flash flash-error" role="alert" data-chain="broken">${t('chainBroken', { seq: String(opts.chain.brokenAt) })}</p>`;
+  const actions = opts.pending
+    ? html`<p>${t('consentAsk', { rp: consumer })}</p><div class="form-actions">
+${form({ action: `/my/consents/${c.consent_id}/approve`, csrfToken: opts.csrfToken, body: button({ label: t('consentApprove') }) })}
+${form({ action: `/my/consents/${c.consent_id}/decline`, csrfToken: opts.csrfToken, body: button({ label: t('consentDecline'), kind: 'secondary' }) })}
+</div>`
+    : c.status === 'given'
+      ? html`<div class="form-actions">${form({ action: `/my/consents/${c.consent_id}/withdraw`, csrfToken: opts.csrfToken, confirm: t('consentWithdrawConfirm'), body: button({ label: t('consentWithdraw'), kind: 'danger' }) })}</div>`
+      : '';
+  return frame({
+    locale,
+    title: opts.pending ? t('consentRequestTitle') : t('consentDetailTitle'),
+    section: 'consents',
+    csrfToken: opts.csrfToken,
+    flash: opts.flash,
+    body: html`${opts.pending ? html`<p class="lead">${t('consentRequestLead', { rp: consumer, provider: nameOf(names, locale, c.provider_client_id) })}</p>` : ''}
+${consentSummary(locale, c, names)}
+${actions}
+${c.status !== 'requested' ? html`<p>${linkButton({ href: c.return_uri, label: t('consentBackToService', { rp: consumer }) })}</p>` : ''}
+<h2>${t('consentHistoryTitle')}</h2>
+${chain}
+${table({ caption: t('consentHistoryTitle'), columns: [t('eventSeq'), t('eventAt'), t('eventType'), t('eventActor'), t('eventHash')], rows: events })}
+<p class="muted">${t('consentIdLabel')}: <code>${c.consent_id}</code> · ${t('consentVersion')}: ${String(c.version)}</p>`,
+  });
+}
+
+export function servicesPage(opts: { locale: Locale; csrfToken: string; services: readonly ResidentService[]; flash?: { kind: 'success' | 'error'; text: string } }): SafeHtml {
+  const t = translator(plMessages, opts.locale);
+  const { locale } = opts;
+  const rows = opts.services.map((s) => [
+    s.name[locale],
+    s.status === 'linked' ? t('serviceLinked') : t('serviceUnlinked'),
+    when(locale, s.linkedAt),
+    s.unlinkedAt ? when(locale, s.unlinkedAt) : '—',
+    s.status === 'linked' ? form({ action: `/my/services/${s.clientId}/unlink`, csrfToken: opts.csrfToken, confirm: t('serviceUnlinkConfirm'), body: button({ label: t('serviceUnlink'), kind: 'danger' }) }) : '—',
+  ]);
+  return frame({
+    locale,
+    title: t('servicesTitle'),
+    section: 'services',
+    csrfToken: opts.csrfToken,
+    flash: opts.flash,
+    body: html`<p>${t('servicesLead')}</p>
+${opts.services.length ? table({ caption: t('servicesTitle'), columns: [t('serviceName'), t('consentStatus'), t('serviceLinkedAt'), t('serviceUnlinkedAt'), t('myActions')], rows }) : emptyState({ title: t('servicesNone') })}`,
+  });
+}
+
+export function provisionPage(opts: { locale: Locale; csrfToken: string; names: Names; rows: readonly { consent_id: string; type: string; at: Date | string; consumer_client_id: string; provider_client_id: string; data_items: string[] }[] }): SafeHtml {
+  const t = translator(plMessages, opts.locale);
+  const { locale, names } = opts;
+  const rows = opts.rows.map((r) => [
+    when(locale, r.at),
+    nameOf(names, locale, r.consumer_client_id),
+    nameOf(names, locale, r.provider_client_id),
+    r.data_items.join(', '),
+    html`<a href="/my/consents/${r.consent_id}">${eventLabel(locale, r.type)}</a>`,
+  ]);
+  return frame({
+    locale,
+    title: t('provisionTitle'),
+    section: 'provision',
+    csrfToken: opts.csrfToken,
+    body: html`<p>${t('provisionLead')}</p>
+${rows.length ? table({ caption: t('provisionTitle'), columns: [t('eventAt'), t('provisionTo'), t('provisionFrom'), t('consentItems'), t('eventType')], rows }) : emptyState({ title: t('provisionNone') })}
+${flashMessage({ kind: 'info', text: t('provisionMyDataLater') })}`,
+  });
+}

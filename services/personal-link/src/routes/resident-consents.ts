@@ -1,0 +1,125 @@
+// Resident routes for consents (approve, decline, withdraw; history with the chain's verification),
+// linked services (unlink) and provision history. Signed-in residents only (the my-IDs session);
+// every form has the session's CSRF token; a resident reaches only their own consents (another
+// resident's consent answers 404 like an unknown one).
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { AppError, type App, type Logger } from '@jplink/kit';
+import { translator, verifyCsrf, type LoginCsrf, type Sessions, type SafeHtml } from '@jplink/ui';
+import { plConsentId, plClientId } from '@jplink/contracts';
+import { PL_ERRORS } from '../errors.ts';
+import type { Consents } from '../consent/consents.ts';
+import type { Links } from '../links/links.ts';
+import type { RpRegistry } from '../oidc/clients.ts';
+import type { UpstreamBroker } from '../upstream/broker.ts';
+import { pageHeaders } from '../pages/frame.ts';
+import { plMessages } from '../pages/messages.ts';
+import { chooseUpstreamPage } from '../pages/resident-pages.ts';
+import { consentDetailPage, consentsPage, provisionPage, servicesPage } from '../pages/consent-pages.ts';
+import { showPageError, type ResidentSession } from './resident-web.ts';
+
+/** Cookie that brings a resident back to a consent request after signing in. */
+export const RETURN_COOKIE = 'pl_return';
+export const RETURN_PATH = /^\/my\/consents\/pc_[A-Za-z0-9_-]{16,64}$/;
+
+export interface ResidentConsentDeps {
+  consents: Consents;
+  links: Links;
+  registry: RpRegistry;
+  broker: UpstreamBroker;
+  sessions: Sessions<ResidentSession>;
+  loginCsrf: LoginCsrf;
+  secure: boolean;
+  logger: Logger;
+}
+
+const send = (reply: FastifyReply, page: SafeHtml, status = 200) => reply.code(status).headers(pageHeaders()).send(page.html);
+const consentParams = z.object({ consentId: plConsentId });
+const doneQuery = z.object({ done: z.enum(['given', 'declined', 'withdrawn', 'unlinked']).optional(), lang: z.string().optional() });
+
+export function registerResidentConsents(root: App, deps: ResidentConsentDeps): void {
+  root.register(async (scope) => {
+    const app = scope as unknown as App;
+    app.setErrorHandler((error, request, reply) => showPageError(deps.logger, request, reply, error));
+    routes(app, deps);
+  });
+}
+
+function routes(app: App, deps: ResidentConsentDeps): void {
+  const { consents, links, registry, sessions } = deps;
+
+  const names = async () => new Map((await registry.list()).map((c) => [c.clientId, c.displayName]));
+  const signedIn = async (request: FastifyRequest) => {
+    const session = await sessions.read(request);
+    if (!session) throw new AppError(PL_ERRORS.PL_SIGN_IN_REQUIRED);
+    return session;
+  };
+  /** GET pages: without a session, offer the sign-in and come back here afterwards. */
+  const orSignIn = async (request: FastifyRequest, reply: FastifyReply, path: string) => {
+    const session = await sessions.read(request);
+    if (session) return session;
+    if (RETURN_PATH.test(path)) reply.header('set-cookie', `${RETURN_COOKIE}=${encodeURIComponent(path)}; Path=/; Max-Age=1800; HttpOnly; SameSite=Lax${deps.secure ? '; Secure' : ''}`);
+    const page = chooseUpstreamPage({ locale: request.locale, rpName: null, upstreams: deps.broker.list(), action: '/my/sign-in', csrfToken: deps.loginCsrf.issueLoginCsrf(reply) });
+    reply.code(200).headers(pageHeaders(deps.broker.list().map((u) => new URL(u.issuer).origin))).send(page.html);
+    return undefined;
+  };
+  const done = (locale: 'ja' | 'en', key: string | undefined) => {
+    if (!key) return undefined;
+    const t = translator(plMessages, locale);
+    const text = { given: t('consentGivenDone'), declined: t('consentDeclinedDone'), withdrawn: t('consentWithdrawnDone'), unlinked: t('serviceUnlinkedDone') }[key];
+    return text ? { kind: 'success' as const, text } : undefined;
+  };
+
+  app.get('/my/consents', { schema: { hide: true, querystring: doneQuery } }, async (request, reply) => {
+    const session = await orSignIn(request, reply, '/my/consents');
+    if (!session) return reply;
+    const flash = done(request.locale, request.query.done);
+    return send(reply, consentsPage({ locale: request.locale, csrfToken: session.csrfToken, consents: await consents.listForResident(session.data.baseId), names: await names(), ...(flash ? { flash } : {}) }));
+  });
+
+  app.get('/my/consents/:consentId', { schema: { hide: true, params: consentParams, querystring: doneQuery } }, async (request, reply) => {
+    const session = await orSignIn(request, reply, `/my/consents/${request.params.consentId}`);
+    if (!session) return reply;
+    const detail = await consents.detailForResident(session.data.baseId, request.params.consentId);
+    const row = detail.row;
+    const now = Date.now();
+    const pending = row.status === 'requested' && new Date(row.request_expires_at).getTime() > now && new Date(row.valid_until).getTime() > now;
+    const flash = done(request.locale, request.query.done);
+    return send(reply, consentDetailPage({ locale: request.locale, csrfToken: session.csrfToken, consent: row, events: detail.events, chain: detail.chain, names: await names(), pending, ...(flash ? { flash } : {}) }));
+  });
+
+  for (const action of ['approve', 'decline', 'withdraw'] as const) {
+    app.post(`/my/consents/:consentId/${action}`, { schema: { hide: true, params: consentParams } }, async (request, reply) => {
+      const session = await sessions.read(request);
+      verifyCsrf(request, session);
+      const s = await signedIn(request);
+      const id = request.params.consentId;
+      if (action === 'withdraw') await consents.withdraw(s.data.baseId, id);
+      else await consents.decide(s.data.baseId, id, action === 'approve' ? 'given' : 'declined');
+      const result = action === 'approve' ? 'given' : action === 'decline' ? 'declined' : 'withdrawn';
+      return reply.redirect(`/my/consents/${id}?done=${result}`, 303);
+    });
+  }
+
+  app.get('/my/services', { schema: { hide: true, querystring: doneQuery } }, async (request, reply) => {
+    const session = await orSignIn(request, reply, '/my/services');
+    if (!session) return reply;
+    const flash = done(request.locale, request.query.done);
+    return send(reply, servicesPage({ locale: request.locale, csrfToken: session.csrfToken, services: await links.residentServices(session.data.baseId), ...(flash ? { flash } : {}) }));
+  });
+
+  app.post('/my/services/:clientId/unlink', { schema: { hide: true, params: z.object({ clientId: plClientId }) } }, async (request, reply) => {
+    const session = await sessions.read(request);
+    verifyCsrf(request, session);
+    const s = await signedIn(request);
+    await consents.unlink(s.data.baseId, request.params.clientId, 'resident');
+    return reply.redirect('/my/services?done=unlinked', 303);
+  });
+
+  app.get('/my/provision', { schema: { hide: true, querystring: doneQuery } }, async (request, reply) => {
+    const session = await orSignIn(request, reply, '/my/provision');
+    if (!session) return reply;
+    const rows = await consents.provisionHistory(session.data.baseId);
+    return send(reply, provisionPage({ locale: request.locale, csrfToken: session.csrfToken, names: await names(), rows: rows.map((r) => ({ ...r, data_items: r.data_items })) }));
+  });
+}
