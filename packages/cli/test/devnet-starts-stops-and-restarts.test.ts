@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { devnetManifestSchema, type DevnetManifest } from '@jplink/contracts';
 import { rootCertificatesFromPem, verifyEvidence } from '@jplink/evidence';
+import { HttpBrowser, parseForms } from '@jplink/personal-link/testing';
 
 const bin = new URL('../bin/jplink.mjs', import.meta.url).pathname;
 const home = await mkdtemp(join(tmpdir(), 'jplink-devnet-test-'));
@@ -61,6 +62,72 @@ async function readCheckups(manifest: DevnetManifest) {
   return { rows: body.rows, requestId: answer.headers.get('x-road-request-id') };
 }
 
+/** A client_credentials token of a devnet RP (credentials from its file). */
+async function rpToken(manifest: DevnetManifest, member: string) {
+  const { clientId, clientSecret } = JSON.parse(await readFile(manifest.servicers.find((s) => s.member === member)!.personalLinkClient!.credentialsFile, 'utf8')) as { clientId: string; clientSecret: string };
+  const response = await fetch(`${manifest.personalLink!.issuer}/token`, {
+    method: 'POST',
+    headers: { authorization: `Basic ${Buffer.from(`${clientId}:${clientSecret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+    body: 'grant_type=client_credentials&scope=pl%3Aids%20pl%3Aconsents',
+  });
+  expect(response.status).toBe(200);
+  return ((await response.json()) as { access_token: string }).access_token;
+}
+
+/**
+ * The consent journey through the devnet: a test resident signs in at Personal-Link with a dev
+ * upstream ID; the consumer (shopping) asks for consent to the provider's checkups; the resident
+ * approves and later withdraws on the resident pages; each time the page reports the provider has
+ * it, and the provider's Adapter Server holds that version (reflected ss-pl → ss-b → Adapter Server).
+ */
+async function consentJourney(manifest: DevnetManifest) {
+  const pl = manifest.personalLink!;
+  const browser = new HttpBrowser();
+  const chooser = await browser.follow(`${pl.appUrl}/my`);
+  const google = parseForms(chooser.text).find((f) => f.fields.upstream === 'google')!;
+  const atUpstream = await browser.follow(new URL(google.action, chooser.url), { form: google.fields });
+  const pick = parseForms(atUpstream.text).find((f) => f.buttons.some((b) => b.name === 'sub'))!;
+  const my = await browser.follow(new URL(pick.action, atUpstream.url), { form: { sub: 'hanako' } });
+  const baseId = /<code data-base-id>([^<]+)<\/code>/.exec(my.text)![1]!;
+
+  const [consumer, provider] = manifest.servicers;
+  const api = async (token: string, path: string, body: unknown) => {
+    const r = await fetch(`${pl.appUrl}/api/pl/v1${path}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    return { status: r.status, body: (await r.json()) as any };
+  };
+  const [tShop, tHealth] = await Promise.all([rpToken(manifest, consumer!.member), rpToken(manifest, provider!.member)]);
+  for (const [token, local] of [[tShop, 'shop-0001'], [tHealth, 'R-0001']] as const) {
+    expect((await api(token, '/id-conversions', { baseId, localUserId: local })).status).toBe(200);
+    expect((await api(token, '/links', { baseId })).status).toBe(200);
+  }
+  const requested = await api(tShop, '/consent-requests', {
+    baseId,
+    provider: provider!.personalLinkClient!.clientId,
+    subsystemCode: 'checkups',
+    dataItems: ['height_cm', 'weight_kg', 'checked_on'],
+    purpose: { code: 'childcare-support', description: { ja: '子育て支援サービスで成長記録を表示するため', en: 'To show growth records' } },
+    validUntil: new Date(Date.now() + 365 * 86400_000).toISOString(),
+    returnUri: consumer!.personalLinkClient!.consentReturnUri,
+  });
+  expect(requested.status, JSON.stringify(requested.body)).toBe(201);
+  const consentId = requested.body.consentId as string;
+  const adapter = manifest.adapterServers[0]!;
+  const adapterKey = (await readFile(adapter.adminApiKeyFile, 'utf8')).trim();
+  const atProvider = async () => ((await (await fetch(`${adapter.adminUrl}/api/v1/consents?baseId=${baseId}`, { headers: { authorization: `Bearer ${adapterKey}` } })).json()) as Array<{ consentId: string; status: string; version: number; client: string }>).find((c) => c.consentId === consentId);
+
+  for (const [action, status, version, said] of [
+    ['approve', 'active', 2, 'にも反映されました'],
+    ['withdraw', 'withdrawn', 3, 'にも反映され、以後この情報は提供されません'],
+  ] as const) {
+    const page = await browser.follow(requested.body.approvalUrl);
+    const form = parseForms(page.text).find((f) => f.action.endsWith(`/${action}`))!;
+    const answer = await browser.follow(new URL(form.action, page.url), { form: form.fields });
+    expect(answer.status).toBe(200);
+    expect(answer.text).toContain(said);
+    expect(await atProvider()).toMatchObject({ status, version, client: consumer!.subsystem });
+  }
+}
+
 function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -104,7 +171,7 @@ describe('jplink devnet', () => {
     const rootBefore = await readFile(manifest.trust.rootCa, 'utf8');
 
     // Two members' Security Servers, and the try-it PR-REST call goes through both.
-    expect(manifest.securityServers.map((s) => s.id)).toEqual(['JP-TEST/COM/1000000000001/ss-a', 'JP-TEST/COM/1000000000002/ss-b']);
+    expect(manifest.securityServers.map((s) => s.id)).toEqual(['JP-TEST/COM/1000000000001/ss-a', 'JP-TEST/COM/1000000000002/ss-b', 'JP-TEST/GOV/1000000000003/ss-pl']);
     const prRest = manifest.tryIt.find((call) => call.url.includes('/vitals/'))!;
     const exchanged = await fetch(prRest.url, { headers: prRest.headers });
     expect(exchanged.status).toBe(200);
@@ -130,12 +197,16 @@ describe('jplink devnet', () => {
     await rm(evidenceDir, { recursive: true, force: true });
     const listMethods = manifest.tryIt.find((call) => call.url.endsWith('/listMethods'))!;
     const provided = ((await (await fetch(listMethods.url, { headers: listMethods.headers })).json()) as { service: Array<{ service_code: string }> }).service;
-    expect(provided.map((s) => s.service_code).sort()).toEqual(['checkups', 'vitals']);
+    expect(provided.map((s) => s.service_code).sort()).toEqual(['checkups', 'consents', 'vitals']);
 
     // The provider's Adapter Server: its sample table, read through both Security Servers.
     const adapterServer = { owner: 'JP-TEST/COM/1000000000002', adminUrl: `http://127.0.0.1:${portBase + 132}`, dataUrl: `http://127.0.0.1:${portBase + 130}`, adminApiKeyFile: expect.any(String) };
     expect(manifest.adapterServers).toEqual([adapterServer]);
-    expect(manifest.servicers).toEqual([{ member: 'JP-TEST/COM/1000000000002', securityServer: 'JP-TEST/COM/1000000000002/ss-b', adapterServer }]);
+    const rp = (clientId: string, app: number) => ({ clientId, credentialsFile: join(manifest.dataDir, 'personal-link', `rp-${clientId}.json`), redirectUri: `http://127.0.0.1:${portBase + app}/auth/callback`, consentReturnUri: `http://127.0.0.1:${portBase + app}/consents/done` });
+    expect(manifest.servicers).toEqual([
+      { member: 'JP-TEST/COM/1000000000001', subsystem: 'JP-TEST/COM/1000000000001/shopping', securityServer: 'JP-TEST/COM/1000000000001/ss-a', personalLinkClient: rp('shopping', 160) },
+      { member: 'JP-TEST/COM/1000000000002', subsystem: 'JP-TEST/COM/1000000000002/healthcare', securityServer: 'JP-TEST/COM/1000000000002/ss-b', adapterServer, personalLinkClient: rp('healthcare', 161) },
+    ]);
     const checkups = await readCheckups(manifest);
     expect(checkups.rows.length).toBeGreaterThan(0);
     expect(checkups.rows.every((r) => r.year === 2025)).toBe(true);
@@ -144,6 +215,29 @@ describe('jplink devnet', () => {
     const document = (await (await fetch(getOpenApi.url, { headers: getOpenApi.headers })).json()) as { openapi: string; paths: Record<string, unknown> };
     expect(document.openapi).toBe('3.0.3');
     expect(Object.keys(document.paths).sort()).toEqual(['/get/{key}', '/list']);
+    // The consent service on ss-b is Personal-Link's only: the consumer may not call it.
+    const forged = await fetch(`${manifest.securityServers[0]!.informationSystemUrl}/r1/JP-TEST/COM/1000000000002/healthcare/consents/c-forged`, { method: 'PUT', headers: { 'x-road-client': 'JP-TEST/COM/1000000000001/shopping', 'content-type': 'application/json' }, body: '{}' });
+    expect(((await forged.json()) as { type: string }).type).toBe('server.serverproxy.access_denied');
+
+    // Personal-Link: its issuer's discovery (tryIt), the dev upstream IDs, and a consent reflected to the Adapter Server.
+    expect(manifest.personalLink).toEqual({
+      issuer: `http://127.0.0.1:${portBase + 150}/oidc`,
+      appUrl: `http://127.0.0.1:${portBase + 150}`,
+      adminUrl: `http://127.0.0.1:${portBase + 151}`,
+      adminApiKeyFile: join(manifest.dataDir, 'personal-link', 'admin-api-key'),
+      subsystem: 'JP-TEST/GOV/1000000000003/personal-link',
+      securityServer: 'JP-TEST/GOV/1000000000003/ss-pl',
+    });
+    const discoveryCall = manifest.tryIt.find((c) => c.url === `${manifest.personalLink!.issuer}/.well-known/openid-configuration`)!;
+    const discovery = (await (await fetch(discoveryCall.url)).json()) as { issuer: string; token_endpoint: string };
+    expect(discovery.issuer).toBe(manifest.personalLink!.issuer);
+    expect(discovery.token_endpoint).toBe(`${manifest.personalLink!.issuer}/token`);
+    expect(manifest.upstreamIdps!.map((u) => u.id)).toEqual(['google', 'apple', 'd-account', 'mydid', 'trustdock']);
+    expect(manifest.upstreamIdps![0]!.testUsers.map((u) => u.sub)).toEqual(['hanako', 'taro']);
+    for (const idp of manifest.upstreamIdps!) expect(((await (await fetch(`${idp.issuer}/.well-known/openid-configuration`)).json()) as { issuer: string }).issuer).toBe(idp.issuer);
+    const journeyStarted = Date.now();
+    await consentJourney(manifest);
+    console.info(`[devnet test] consent journey (sign-in, request, approve + withdraw reflected to the Adapter Server): ${((Date.now() - journeyStarted) / 1000).toFixed(1)} s`);
     // The Adapter Server logged the call with the ids the Security Server passed on.
     const adapterKey = (await readFile(manifest.adapterServers[0]!.adminApiKeyFile, 'utf8')).trim();
     for (let attempt = 0; ; attempt++) {
@@ -173,6 +267,8 @@ describe('jplink devnet', () => {
     expect((await fetch(again2.url, { headers: again2.headers })).status).toBe(200);
     // The Adapter Server's connection follows the embedded database to its new port.
     expect((await readCheckups(again)).rows[0]).toMatchObject({ name: '山田 花子' });
+    // Personal-Link keeps its RPs: the credentials in their files still work.
+    expect(await rpToken(again, 'JP-TEST/COM/1000000000001')).toBeTruthy();
     expect(await stop(second)).toBe(0);
   }, 180_000);
 

@@ -2,7 +2,7 @@
 // Documented in docs/devnet.md. Later components add their entries; unknown top-level keys are refused
 // so the schema stays the single description of the file.
 import { z } from 'zod';
-import { instanceCode, securityServerIdText, memberIdText } from './identifiers.ts';
+import { instanceCode, securityServerIdText, memberIdText, subsystemIdText } from './identifiers.ts';
 
 const url = z.url({ protocol: /^https?$/ });
 
@@ -42,12 +42,50 @@ export const manifestAdapterServerSchema = z.object({
   adminApiKeyFile: z.string().min(1),
 });
 
+/** A servicer's registration as a relying party of Personal-Link. */
+export const manifestPersonalLinkClientSchema = z.object({
+  clientId: z.string().min(1),
+  /** JSON file `{ "clientId", "clientSecret" }` (the secret is never in the manifest). */
+  credentialsFile: z.string().min(1),
+  /** The registered redirect URI (the servicer's app, once it has one). */
+  redirectUri: url,
+  /** The registered return URI after the resident decides on a consent request. */
+  consentReturnUri: url,
+});
+
 export const manifestServicerSchema = z.object({
   member: memberIdText,
+  /** The servicer's X-Road subsystem (its information system). */
+  subsystem: subsystemIdText.optional(),
   /** The servicer's own service app; absent while the devnet has none for this member. */
   appUrl: url.optional(),
   securityServer: securityServerIdText,
   adapterServer: manifestAdapterServerSchema.optional(),
+  personalLinkClient: manifestPersonalLinkClientSchema.optional(),
+});
+
+/** A (development) upstream ID provider of Personal-Link and its test users (chosen with a button, no password). */
+export const manifestUpstreamIdpSchema = z.object({
+  /** Id at Personal-Link (the `data-upstream` of its sign-in buttons). */
+  id: z.string().min(1),
+  name: z.object({ ja: z.string(), en: z.string() }),
+  issuer: url,
+  /** States the identity-verified acr and verified attributes. */
+  verified: z.boolean(),
+  testUsers: z.array(z.object({ sub: z.string().min(1), name: z.string(), email: z.string() })),
+});
+
+export const manifestPersonalLinkSchema = z.object({
+  /** The OpenID Provider's issuer (discovery at `{issuer}/.well-known/openid-configuration`). */
+  issuer: url,
+  /** Resident pages (`/my`) and the RP API (`/api/pl/v1`). */
+  appUrl: url,
+  /** Admin API (Bearer key in `adminApiKeyFile`; OpenAPI at `/openapi.json`). */
+  adminUrl: url.optional(),
+  adminApiKeyFile: z.string().min(1).optional(),
+  /** Personal-Link's X-Road subsystem (sender of consent reflections) and its Security Server. */
+  subsystem: subsystemIdText.optional(),
+  securityServer: securityServerIdText.optional(),
 });
 
 export const devnetManifestSchema = z.strictObject({
@@ -76,7 +114,9 @@ export const devnetManifestSchema = z.strictObject({
   securityServers: z.array(manifestSecurityServerSchema),
   adapterServers: z.array(manifestAdapterServerSchema),
   servicers: z.array(manifestServicerSchema),
-  personalLink: z.object({ issuer: url, appUrl: url }).optional(),
+  personalLink: manifestPersonalLinkSchema.optional(),
+  /** Personal-Link's upstream ID providers (the devnet's are local test issuers). */
+  upstreamIdps: z.array(manifestUpstreamIdpSchema).optional(),
   portal: z.object({ url }).optional(),
   tryIt: z.array(tryItCallSchema),
 });

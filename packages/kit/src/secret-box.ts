@@ -4,16 +4,22 @@
 import { createCipheriv, createDecipheriv, randomBytes, scryptSync } from 'node:crypto';
 
 const PREFIX = 'sb1';
+// Derived keys by (salt, passphrase): every secret has its own salt and a derivation costs ≈ 0.1 s,
+// so secrets opened on hot paths (an RP's client secret on each token request) must stay cached.
+// Least recently used entries leave first (a Map iterates in insertion order; a hit re-inserts).
+const MAX_KEYS = 4096;
 const keys = new Map<string, Buffer>();
 
 function keyFor(passphrase: string, salt: Buffer): Buffer {
   const id = `${salt.toString('base64url')}:${passphrase}`;
   let key = keys.get(id);
-  if (!key) {
+  if (key) {
+    keys.delete(id);
+  } else {
     key = scryptSync(passphrase, salt, 32, { N: 1 << 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 });
-    if (keys.size >= 256) keys.clear();
-    keys.set(id, key);
+    if (keys.size >= MAX_KEYS) keys.delete(keys.keys().next().value!);
   }
+  keys.set(id, key);
   return key;
 }
 

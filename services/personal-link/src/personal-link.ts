@@ -42,6 +42,8 @@ export interface PersonalLinkDeps {
   extraUpstreams?: UpstreamDefinition[];
   /** RP API requests per client per minute (default 600). */
   apiRateLimitPerMinute?: number;
+  /** How long a resident's approval or withdrawal waits for the provider's acknowledgement (default 5000 ms). */
+  reflectionAcknowledgementTimeoutMs?: number;
 }
 
 export interface PersonalLink {
@@ -130,7 +132,7 @@ export async function createPersonalLink(config: PlConfig, deps: PersonalLinkDep
     store: createDbSessionStore<ResidentSession>(db, now),
   });
   registerResidentWeb(app, { db, op, broker, residents, registry, audit, loginCsrf, sessions, secure, signInMaxAttempts: config.PL_SIGN_IN_MAX_ATTEMPTS, logger, now });
-  registerResidentConsents(app, { consents, links, registry, broker, sessions, loginCsrf, secure, logger });
+  registerResidentConsents(app, { db, consents, links, registry, broker, sessions, loginCsrf, secure, logger, reflectionConfigured: Boolean(config.PL_SS_URL && config.PL_SUBSYSTEM), ...(deps.reflectionAcknowledgementTimeoutMs !== undefined ? { acknowledgementTimeoutMs: deps.reflectionAcknowledgementTimeoutMs } : {}) });
   app.get('/', { schema: { hide: true } }, async (_request, reply) => reply.redirect('/my', 303));
 
   // ----------------------------------------------------------------------------- the admin app

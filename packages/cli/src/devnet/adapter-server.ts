@@ -94,6 +94,8 @@ export async function startDevnetAdapterServer(options: {
   portBase: number;
   provider: DevnetSecurityServer;
   consumer: DevnetSecurityServer;
+  /** Personal-Link's subsystem: the only client whose consent reflections the Adapter Server accepts. */
+  personalLinkClient?: string;
   logger: Logger;
   onProgress: (step: string) => void;
 }): Promise<DevnetAdapterServer> {
@@ -115,6 +117,7 @@ export async function startDevnetAdapterServer(options: {
     ADAPTER_SS_ADMIN_URL: provider.urls.admin,
     ADAPTER_SS_ADMIN_KEY_FILE: provider.adminApiKeyFile,
     ADAPTER_PROVIDER_SUBSYSTEM: provider.subsystem,
+    ...(options.personalLinkClient ? { ADAPTER_PERSONAL_LINK_CLIENT: options.personalLinkClient } : {}),
   });
   const database = await openDatabase<AdapterTables>({ url: options.databaseUrl, schema: config.ADAPTER_DATABASE_SCHEMA, logger: options.logger, poolMax: 4 });
   let adapter: AdapterServer | undefined;

@@ -10,7 +10,8 @@ import { SAMPLE_SUBSYSTEM_CODE, startDevnetAdapterServer } from './adapter-serve
 import { startDevnetCenter, type DevnetCenter } from './center.ts';
 import { curlCommand, removeManifest, writeManifest } from './manifest.ts';
 import { devnetPorts } from './ports.ts';
-import { configureSampleService, DEVNET_CONSUMER, DEVNET_PROVIDER, ensureMembers, startDevnetSecurityServer } from './security-servers.ts';
+import { configureSampleService, DEVNET_CONSUMER, DEVNET_PROVIDER, ensureMembers, startDevnetSecurityServer, type DevnetSecurityServer } from './security-servers.ts';
+import { CONSENT_SERVICE_CODE, DEVNET_PERSONAL_LINK_MEMBER, registerConsentService, startDevnetPersonalLink } from './personal-link.ts';
 
 export interface DevnetOptions {
   /** Folder for the manifest and the network state (default `.jplink`). */
@@ -59,19 +60,25 @@ export async function startDevnet(options: DevnetOptions, progress: Progress): P
     closers.push(() => center.close());
     progress.done(`Center ready, global configuration version ${center.center.publisher.current?.version}`);
 
-    progress.step('starting two members’ Security Servers (keys, certificates, registration at the Center)');
+    progress.step('starting three members’ Security Servers (keys, certificates, registration at the Center): two servicers and Personal-Link')
     const adminKey = (await readFile(center.center.files.adminApiKey, 'utf8')).trim();
-    await ensureMembers(center.urls.admin, adminKey, [DEVNET_CONSUMER, DEVNET_PROVIDER]);
+    await ensureMembers(center.urls.admin, adminKey, [DEVNET_CONSUMER, DEVNET_PROVIDER, DEVNET_PERSONAL_LINK_MEMBER]);
     const common = { instance: options.instance, host: options.host, dataDir, anchorFile: center.center.files.anchor, databaseUrl: database.url, logger, onProgress: (step: string) => progress.step(`  ${step}`) };
-    const consumer = await startDevnetSecurityServer({ ...common, member: { ...DEVNET_CONSUMER, portBase: ports.securityServerA } });
-    closers.push(() => consumer.close());
-    const provider = await startDevnetSecurityServer({ ...common, member: { ...DEVNET_PROVIDER, portBase: ports.securityServerB } });
-    closers.push(() => provider.close());
-    // Each must see the other's registration before the first exchange.
-    await Promise.all([consumer.ss.context.conf.refresh(), provider.ss.context.conf.refresh()]);
+    // Enrolled side by side: most of an enrolment is waiting for the Center's next configuration.
+    const started = await Promise.allSettled([
+      startDevnetSecurityServer({ ...common, member: { ...DEVNET_CONSUMER, portBase: ports.securityServerA } }),
+      startDevnetSecurityServer({ ...common, member: { ...DEVNET_PROVIDER, portBase: ports.securityServerB } }),
+      startDevnetSecurityServer({ ...common, member: { ...DEVNET_PERSONAL_LINK_MEMBER, portBase: ports.securityServerPl } }),
+    ]);
+    for (const r of started) if (r.status === 'fulfilled') closers.push(() => r.value.close());
+    const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    const [consumer, provider, plSs] = started.map((r) => (r as PromiseFulfilledResult<DevnetSecurityServer>).value) as [DevnetSecurityServer, DevnetSecurityServer, DevnetSecurityServer];
+    // Each must see the others' registrations before the first exchange.
+    await Promise.all([consumer, provider, plSs].map((s) => s.ss.context.conf.refresh()));
     const backend = await configureSampleService(provider, consumer, ports.sampleBackend, options.host);
     closers.push(() => backend.close());
-    progress.done(`Security Servers ready: ${consumer.id}, ${provider.id}`);
+    progress.done(`Security Servers ready: ${consumer.id}, ${provider.id}, ${plSs.id}`);
 
     progress.step(`starting ${DEVNET_PROVIDER.name}’s Adapter Server (sample data in the embedded database, published to ${provider.member.serverCode})`);
     const adapter = await startDevnetAdapterServer({
@@ -81,12 +88,37 @@ export async function startDevnet(options: DevnetOptions, progress: Progress): P
       portBase: ports.adapterServer,
       provider,
       consumer,
+      personalLinkClient: plSs.subsystem,
       logger,
       onProgress: (step) => progress.step(`  ${step}`),
     });
     closers.push(() => adapter.close());
+    // Consent reflections from Personal-Link reach the Adapter Server through ss-b, and only from Personal-Link.
+    await registerConsentService(provider, adapter.urls.data, plSs.subsystem);
     progress.done(`Adapter Server ready: Sub System Code ${SAMPLE_SUBSYSTEM_CODE} published as ${provider.subsystem}/${SAMPLE_SUBSYSTEM_CODE}`);
     const adapterEntry = { owner: adapter.owner, adminUrl: adapter.urls.admin, dataUrl: adapter.urls.data, adminApiKeyFile: adapter.adminApiKeyFile };
+
+    progress.step(`starting Personal-Link (OpenID Provider, dev upstream IDs, consent reflection through ${plSs.member.serverCode})`);
+    const personalLink = await startDevnetPersonalLink({
+      dataDir,
+      databaseUrl: database.url,
+      host: options.host,
+      portBase: ports.personalLink,
+      securityServer: plSs,
+      rps: [
+        { member: consumer.owner, subsystem: consumer.subsystem, clientId: DEVNET_CONSUMER.subsystem, displayName: { ja: DEVNET_CONSUMER.name, en: 'Sample Shopping Support' }, appBase: `http://${options.host}:${ports.servicerApps}` },
+        { member: provider.owner, subsystem: provider.subsystem, clientId: DEVNET_PROVIDER.subsystem, displayName: { ja: DEVNET_PROVIDER.name, en: 'Sample Healthcare' }, appBase: `http://${options.host}:${ports.servicerApps + 1}` },
+      ],
+      logLevel: options.logLevel,
+      logger,
+      onProgress: (step) => progress.step(`  ${step}`),
+    });
+    closers.push(() => personalLink.close());
+    progress.done(`Personal-Link ready: ${personalLink.issuer}`);
+    const rpOf = (member: string) => {
+      const rp = personalLink.rps.find((r) => r.member === member)!;
+      return { clientId: rp.clientId, credentialsFile: rp.credentialsFile, redirectUri: rp.redirectUri, consentReturnUri: rp.consentReturnUri };
+    };
 
     const adminKeyFile = center.center.files.adminApiKey;
     const manifest: DevnetManifest = {
@@ -105,7 +137,7 @@ export async function startDevnet(options: DevnetOptions, progress: Progress): P
         adminApiKeyFile: adminKeyFile,
         openapi: `${center.urls.admin}/openapi.json`,
       },
-      securityServers: [consumer, provider].map((s) => ({
+      securityServers: [consumer, provider, plSs].map((s) => ({
         id: s.id,
         owner: s.owner,
         informationSystemUrl: s.urls.informationSystem,
@@ -116,7 +148,19 @@ export async function startDevnet(options: DevnetOptions, progress: Progress): P
         adminApiKeyFile: s.adminApiKeyFile,
       })),
       adapterServers: [adapterEntry],
-      servicers: [{ member: provider.owner, securityServer: provider.id, adapterServer: adapterEntry }],
+      servicers: [
+        { member: consumer.owner, subsystem: consumer.subsystem, securityServer: consumer.id, personalLinkClient: rpOf(consumer.owner) },
+        { member: provider.owner, subsystem: provider.subsystem, securityServer: provider.id, adapterServer: adapterEntry, personalLinkClient: rpOf(provider.owner) },
+      ],
+      personalLink: {
+        issuer: personalLink.issuer,
+        appUrl: personalLink.appUrl,
+        adminUrl: personalLink.adminUrl,
+        adminApiKeyFile: personalLink.adminApiKeyFile,
+        subsystem: plSs.subsystem,
+        securityServer: plSs.id,
+      },
+      upstreamIdps: personalLink.upstreamIdps,
       tryIt: [
         { name: 'Newest global configuration (pointer)', method: 'GET', url: `${center.urls.globalConf}/latest.json`, headers: {} },
         { name: 'Configuration anchor', method: 'GET', url: `${center.urls.globalConf}/anchor.json`, headers: {} },
@@ -161,6 +205,20 @@ export async function startDevnet(options: DevnetOptions, progress: Progress): P
           url: `${adapter.urls.admin}/api/v1/calls?limit=10`,
           headers: { Authorization: `Bearer $(cat ${adapter.adminApiKeyFile})` },
         },
+        { name: 'Personal-Link: OpenID Provider discovery', method: 'GET', url: `${personalLink.issuer}/.well-known/openid-configuration`, headers: {} },
+        { name: `Personal-Link: an upstream test ID provider's discovery (${personalLink.upstreamIdps[0]!.id})`, method: 'GET', url: `${personalLink.upstreamIdps[0]!.issuer}/.well-known/openid-configuration`, headers: {} },
+        {
+          name: `Personal-Link: consent reflections (delivered through ${plSs.member.serverCode} to the provider's ${CONSENT_SERVICE_CODE} service; admin API)`,
+          method: 'GET',
+          url: `${personalLink.adminUrl}/api/v1/reflection`,
+          headers: { Authorization: `Bearer $(cat ${personalLink.adminApiKeyFile})` },
+        },
+        {
+          name: 'Adapter Server: consents Personal-Link reflected to it (admin API)',
+          method: 'GET',
+          url: `${adapter.urls.admin}/api/v1/consents`,
+          headers: { Authorization: `Bearer $(cat ${adapter.adminApiKeyFile})` },
+        },
       ],
     };
     const manifestPath = join(home, 'devnet.json');
@@ -196,6 +254,18 @@ export function describeDevnet(devnet: Devnet, seconds: number): string {
     '',
     'Adapter Servers',
     ...m.adapterServers.flatMap((a) => [`  ${a.owner}`, `    data services         ${a.dataUrl}  (for its Security Server only)`, `    admin API             ${a.adminUrl}   (OpenAPI: ${a.adminUrl}/openapi.json; key: ${a.adminApiKeyFile})`]),
+    ...(m.personalLink
+      ? [
+          '',
+          'Personal-Link',
+          `  issuer                ${m.personalLink.issuer}   (discovery: ${m.personalLink.issuer}/.well-known/openid-configuration)`,
+          `  resident pages        ${m.personalLink.appUrl}/my`,
+          `  admin API             ${m.personalLink.adminUrl}   (key: ${m.personalLink.adminApiKeyFile})`,
+          `  X-Road subsystem      ${m.personalLink.subsystem} on ${m.personalLink.securityServer}`,
+          '  test upstream IDs     ' + (m.upstreamIdps ?? []).map((u) => u.id).join(', ') + `   (users: ${[...new Set((m.upstreamIdps ?? []).flatMap((u) => u.testUsers.map((t) => t.sub)))].join(', ')})`,
+          ...m.servicers.filter((s) => s.personalLinkClient).map((s) => `  RP ${s.personalLinkClient!.clientId.padEnd(19)} ${s.personalLinkClient!.credentialsFile}`),
+        ]
+      : []),
     '',
     `Manifest: ${devnet.manifestPath}`,
     `State:    ${m.dataDir} (delete it to start from scratch)`,

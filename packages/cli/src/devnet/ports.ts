@@ -10,6 +10,12 @@ export interface DevnetPorts {
   sampleBackend: number;
   /** Three ports of the provider's Adapter Server: data HTTP, data HTTPS, admin API. */
   adapterServer: number;
+  /** Five ports of Personal-Link's Security Server `ss-pl`. */
+  securityServerPl: number;
+  /** Personal-Link: public (OpenID Provider, resident pages, RP API), admin API, dev upstream ID providers. */
+  personalLink: number;
+  /** Where the servicers' apps (shopping, healthcare) would listen: their registered redirect URIs point here. */
+  servicerApps: number;
 }
 
 export const DEFAULT_PORT_BASE = 17_000;
@@ -23,5 +29,8 @@ export function devnetPorts(base: number): DevnetPorts {
     securityServerB: base + 110,
     sampleBackend: base + 120,
     adapterServer: base + 130, // production 8085, 8003, 8443 (loopback)
+    securityServerPl: base + 140,
+    personalLink: base + 150, // production 8600, 8601 (loopback), — (development only)
+    servicerApps: base + 160,
   };
 }

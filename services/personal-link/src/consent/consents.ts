@@ -172,19 +172,29 @@ export class Consents {
   ): Promise<ConsentRow> {
     const { db, now } = this.deps;
     const at = now();
+    // Everything the receipt needs from outside the consent row is read BEFORE the transaction: inside
+    // it, every query must go through `trx` (the embedded database runs one transaction at a time, so a
+    // query on another connection would wait for this transaction for ever). The parties never change.
+    let forReceipt: { consumer: ReceiptParty; provider: ReceiptParty; keys: Pick<KeyManager, 'load'> } | undefined;
+    if (next.receipt) {
+      const before = await findConsent(db, consentId);
+      if (!before) throw new AppError(PL_ERRORS.PL_CONSENT_NOT_FOUND);
+      const [consumer, provider, material] = await Promise.all([this.party(before.consumer_client_id), this.party(before.provider_client_id), this.deps.keys.load()]);
+      forReceipt = { consumer, provider, keys: { load: async () => material } };
+    }
     const changed = await db.transaction().execute(async (trx) => {
       const row = await lockConsent(trx, consentId);
       if (!row) throw new AppError(PL_ERRORS.PL_CONSENT_NOT_FOUND);
       check(row);
       const version = row.version + 1;
       let receipt: string | undefined;
-      if (next.receipt) {
-        receipt = await issueReceipt(this.deps.keys, {
+      if (forReceipt) {
+        receipt = await issueReceipt(forReceipt.keys, {
           issuer: this.deps.issuer,
           baseUrl: this.deps.baseUrl,
           consent: row,
-          consumer: await this.party(row.consumer_client_id),
-          provider: await this.party(row.provider_client_id),
+          consumer: forReceipt.consumer,
+          provider: forReceipt.provider,
           givenAt: at,
           version,
         });

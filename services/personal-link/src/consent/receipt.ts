@@ -14,8 +14,9 @@ export interface ReceiptParty {
   name: { ja: string; en: string };
 }
 
+/** Only `load()` is used: callers inside a transaction pass keys loaded before it (see Consents.change). */
 export async function issueReceipt(
-  keys: KeyManager,
+  keys: Pick<KeyManager, 'load'>,
   opts: { issuer: string; baseUrl: string; consent: ConsentRow; consumer: ReceiptParty; provider: ReceiptParty; givenAt: Date; version: number },
 ): Promise<string> {
   const { consent, consumer, provider } = opts;

@@ -4,27 +4,21 @@ import { button, definitionList, emptyState, flashMessage, form, html, linkButto
 import type { ConsentEventRow, ConsentRow } from '../db/consents.ts';
 import type { ChainVerification } from '../consent/chain.ts';
 import type { ResidentService } from '../links/links.ts';
+import type { ReflectionStatus, ReflectionVersionStatus } from '../reflection/outbox.ts';
 import { plMessages } from './messages.ts';
 import { plStylesheet } from './assets.ts';
+import { residentNav } from './frame.ts';
 
 type Names = ReadonlyMap<string, { ja: string; en: string }>;
 type Section = 'consents' | 'services' | 'provision';
 
-export function residentNav(locale: Locale, current: Section | 'ids') {
-  const t = translator(plMessages, locale);
-  return [
-    { href: '/my', label: t('myTitle'), current: current === 'ids' },
-    { href: '/my/consents', label: t('consentsTitle'), current: current === 'consents' },
-    { href: '/my/services', label: t('servicesTitle'), current: current === 'services' },
-    { href: '/my/provision', label: t('provisionTitle'), current: current === 'provision' },
-  ];
-}
+export { residentNav };
 
 const when = (locale: Locale, d: Date | string) => new Date(d).toLocaleString(locale === 'ja' ? 'ja-JP' : 'en-GB', { timeZone: 'Asia/Tokyo' });
 const day = (locale: Locale, d: Date | string) => new Date(d).toLocaleDateString(locale === 'ja' ? 'ja-JP' : 'en-GB', { timeZone: 'Asia/Tokyo' });
 const nameOf = (names: Names, locale: Locale, id: string) => names.get(id)?.[locale] ?? id;
 
-function frame(opts: { locale: Locale; title: string; section: Section; csrfToken: string; flash?: { kind: 'success' | 'error'; text: string } | undefined; body: SafeHtml }): SafeHtml {
+function frame(opts: { locale: Locale; title: string; section: Section; csrfToken: string; flash?: { kind: 'success' | 'info' | 'error'; text: string } | undefined; body: SafeHtml }): SafeHtml {
   const t = translator(plMessages, opts.locale);
   return page({
     locale: opts.locale,
@@ -99,7 +93,66 @@ ${past.length ? table({ caption: t('consentsHistory'), columns, rows: rows(past)
   });
 }
 
-export function consentDetailPage(opts: { locale: Locale; csrfToken: string; consent: ConsentRow; events: readonly ConsentEventRow[]; chain: ChainVerification; names: Names; pending: boolean; flash?: { kind: 'success' | 'error'; text: string } }): SafeHtml {
+/** Where the consent's current version stands at the provider (its reflection, docs/protocols/consent-reflection.md). */
+export type Delivery = { kind: 'none' } | { kind: 'reflected'; row: ReflectionVersionStatus | undefined } | { kind: 'pending' | 'failed'; row: ReflectionVersionStatus };
+
+export function deliveryOf(reflection: ReflectionStatus | undefined, version: number): Delivery {
+  const row = reflection?.versions.find((v) => v.version === version);
+  // A newer acknowledged version also settles this one (the provider holds that one or newer).
+  if (reflection?.acknowledgedVersion != null && reflection.acknowledgedVersion >= version) return { kind: 'reflected', row };
+  if (!row) return { kind: 'none' };
+  if (row.state === 'failed-permanently') return { kind: 'failed', row };
+  return { kind: 'pending', row };
+}
+
+/**
+ * The message after approving or withdrawing: "done" only when the provider has acknowledged this
+ * version; otherwise that it is recorded and being delivered, with the attempts and the last error.
+ */
+export function decisionFlash(locale: Locale, done: 'given' | 'withdrawn', c: ConsentRow, reflection: ReflectionStatus | undefined, names: Names): { kind: 'success' | 'info' | 'error'; text: string } {
+  const t = translator(plMessages, locale);
+  const provider = nameOf(names, locale, c.provider_client_id);
+  const delivery = deliveryOf(reflection, c.version);
+  if (delivery.kind === 'reflected') return { kind: 'success', text: t(done === 'given' ? 'consentGivenReflected' : 'consentWithdrawnReflected', { provider }) };
+  const lead = t(done === 'given' ? 'consentGivenPending' : 'consentWithdrawnPending', { provider });
+  if (delivery.kind === 'none') return { kind: 'info', text: lead };
+  const { row } = delivery;
+  const progress = row.lastError ? t('deliveryProgressError', { attempts: row.attempts, error: errorCodeOf(row.lastError) }) : t('deliveryProgress', { attempts: row.attempts });
+  if (delivery.kind === 'failed') return { kind: 'error', text: `${lead} ${t('deliveryFailedNote', { provider, error: errorCodeOf(row.lastError ?? '') })} ${progress}` };
+  return { kind: 'info', text: `${lead} ${progress}` };
+}
+
+/** `503 KIT_INTERNAL` → `KIT_INTERNAL (503)`; `network ECONNREFUSED` as it is. Codes only, never bodies. */
+function errorCodeOf(lastError: string): string {
+  const m = /^(\d{3}) (.+)$/.exec(lastError);
+  return m ? `${m[2]} (${m[1]})` : lastError;
+}
+
+function deliveryState(locale: Locale, v: ReflectionVersionStatus): string {
+  const t = translator(plMessages, locale);
+  if (v.state === 'failed-permanently') return t('deliveryFailed');
+  if (v.state === 'acknowledged') return t(v.result === 'superseded' ? 'deliverySuperseded' : v.result === 'stale' ? 'deliveryStale' : 'deliveryAcknowledged');
+  return v.attempts === 0 ? t('deliveryQueued') : t('deliveryPending');
+}
+
+function deliverySection(locale: Locale, c: ConsentRow, events: readonly ConsentEventRow[], reflection: ReflectionStatus | undefined, names: Names): SafeHtml {
+  const t = translator(plMessages, locale);
+  const provider = nameOf(names, locale, c.provider_client_id);
+  const changeOf = new Map(events.filter((e) => e.type === 'given' || e.type === 'withdrawn' || e.type === 'expired').map((e) => [Number(e.details.version), e.type]));
+  const rows = (reflection?.versions ?? []).map((v) => [
+    String(v.version),
+    eventLabel(locale, changeOf.get(v.version) ?? '—'),
+    html`<span data-delivery-state="${v.state}" data-delivery-version="${String(v.version)}">${deliveryState(locale, v)}</span>`,
+    String(v.attempts),
+    v.lastError ? html`<code>${errorCodeOf(v.lastError)}</code>` : '—',
+    v.acknowledgedAt && v.result !== 'superseded' ? when(locale, v.acknowledgedAt) : '—',
+  ]);
+  return html`<h2>${t('deliveryTitle')}</h2>
+<p>${t('deliveryLead', { provider })}</p>
+${rows.length ? table({ caption: t('deliveryTitle'), columns: [t('deliveryVersion'), t('deliveryChange'), t('deliveryState'), t('deliveryAttempts'), t('deliveryLastError'), t('deliveryAt')], rows }) : emptyState({ title: t('deliveryNone') })}`;
+}
+
+export function consentDetailPage(opts: { locale: Locale; csrfToken: string; consent: ConsentRow; events: readonly ConsentEventRow[]; chain: ChainVerification; names: Names; pending: boolean; reflection?: ReflectionStatus; flash?: { kind: 'success' | 'info' | 'error'; text: string } }): SafeHtml {
   const t = translator(plMessages, opts.locale);
   const { locale, consent: c, names } = opts;
   const consumer = nameOf(names, locale, c.consumer_client_id);
@@ -126,6 +179,7 @@ ${form({ action: `/my/consents/${c.consent_id}/decline`, csrfToken: opts.csrfTok
 ${consentSummary(locale, c, names)}
 ${actions}
 ${c.status !== 'requested' ? html`<p>${linkButton({ href: c.return_uri, label: t('consentBackToService', { rp: consumer }) })}</p>` : ''}
+${opts.reflection?.versions.length || c.status === 'given' || c.status === 'withdrawn' ? deliverySection(locale, c, opts.events, opts.reflection, names) : ''}
 <h2>${t('consentHistoryTitle')}</h2>
 ${chain}
 ${table({ caption: t('consentHistoryTitle'), columns: [t('eventSeq'), t('eventAt'), t('eventType'), t('eventActor'), t('eventHash')], rows: events })}

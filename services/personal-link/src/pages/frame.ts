@@ -34,6 +34,20 @@ export function pageHeaders(origins: readonly string[] = []): Record<string, str
   return { ...PAGE_HEADERS, 'content-security-policy': CONTENT_SECURITY_POLICY.replace("form-action 'self'", `form-action 'self' ${extra.join(' ')}`) };
 }
 
+/**
+ * The one navigation of the signed-in resident pages (my IDs, consents, linked services, provision
+ * history): every page reaches the others; the current one is marked (aria-current).
+ */
+export function residentNav(locale: Locale, current: 'ids' | 'consents' | 'services' | 'provision') {
+  const t = translator(plMessages, locale);
+  return [
+    { href: '/my', label: t('myTitle'), current: current === 'ids' },
+    { href: '/my/consents', label: t('consentsTitle'), current: current === 'consents' },
+    { href: '/my/services', label: t('servicesTitle'), current: current === 'services' },
+    { href: '/my/provision', label: t('provisionTitle'), current: current === 'provision' },
+  ];
+}
+
 export type ErrorKey = keyof typeof plErrorMessages.ja;
 
 export function errorPage(locale: Locale, key: ErrorKey, code: string, requestId?: string): SafeHtml {

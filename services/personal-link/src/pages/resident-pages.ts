@@ -5,6 +5,7 @@ import type { LinkedAccount } from '../residents/residents.ts';
 import type { UpstreamDefinition } from '../upstream/definitions.ts';
 import { plMessages } from './messages.ts';
 import { plStylesheet } from './assets.ts';
+import { residentNav } from './frame.ts';
 
 const badge = (locale: Locale) => html`<span class="badge badge-success">${translator(plMessages, locale)('verifiedBadge')}</span>`;
 
@@ -84,7 +85,7 @@ export function myIdsPage(opts: {
     title: t('myTitle'),
     appName: t('appName'),
     homeHref: '/my',
-    nav: [{ href: '/my', label: t('myTitle'), current: true }],
+    nav: residentNav(opts.locale, 'ids'),
     user: { name: t('residentName') },
     csrfToken: opts.csrfToken,
     signOutAction: '/my/sign-out',

@@ -15,7 +15,9 @@ import type { UpstreamBroker } from '../upstream/broker.ts';
 import { pageHeaders } from '../pages/frame.ts';
 import { plMessages } from '../pages/messages.ts';
 import { chooseUpstreamPage } from '../pages/resident-pages.ts';
-import { consentDetailPage, consentsPage, provisionPage, servicesPage } from '../pages/consent-pages.ts';
+import { consentDetailPage, consentsPage, decisionFlash, provisionPage, servicesPage } from '../pages/consent-pages.ts';
+import type { PlDb } from '../db/schema.ts';
+import { reflectionStatus, waitForAcknowledgement } from '../reflection/outbox.ts';
 import { showPageError, type ResidentSession } from './resident-web.ts';
 
 /** Cookie that brings a resident back to a consent request after signing in. */
@@ -23,7 +25,12 @@ export const RETURN_COOKIE = 'pl_return';
 export const RETURN_PATH = /^\/my\/consents\/pc_[A-Za-z0-9_-]{16,64}$/;
 
 export interface ResidentConsentDeps {
+  db: PlDb;
   consents: Consents;
+  /** The reflection worker runs (PL_SS_URL and PL_SUBSYSTEM set): approvals and withdrawals wait for the provider's acknowledgement. */
+  reflectionConfigured: boolean;
+  /** How long an approval or withdrawal waits for the provider's acknowledgement before answering (default 5 s). */
+  acknowledgementTimeoutMs?: number;
   links: Links;
   registry: RpRegistry;
   broker: UpstreamBroker;
@@ -84,8 +91,14 @@ function routes(app: App, deps: ResidentConsentDeps): void {
     const row = detail.row;
     const now = Date.now();
     const pending = row.status === 'requested' && new Date(row.request_expires_at).getTime() > now && new Date(row.valid_until).getTime() > now;
-    const flash = done(request.locale, request.query.done);
-    return send(reply, consentDetailPage({ locale: request.locale, csrfToken: session.csrfToken, consent: row, events: detail.events, chain: detail.chain, names: await names(), pending, ...(flash ? { flash } : {}) }));
+    const [reflection, names_] = await Promise.all([reflectionStatus(deps.db, row.consent_id), names()]);
+    // After approving or withdrawing: "done" only once the provider has this version (else: being delivered).
+    const decided = request.query.done;
+    const flash =
+      (decided === 'given' && row.status === 'given') || (decided === 'withdrawn' && row.status === 'withdrawn')
+        ? decisionFlash(request.locale, decided, row, reflection, names_)
+        : done(request.locale, decided);
+    return send(reply, consentDetailPage({ locale: request.locale, csrfToken: session.csrfToken, consent: row, events: detail.events, chain: detail.chain, names: names_, pending, reflection, ...(flash ? { flash } : {}) }));
   });
 
   for (const action of ['approve', 'decline', 'withdraw'] as const) {
@@ -94,8 +107,10 @@ function routes(app: App, deps: ResidentConsentDeps): void {
       verifyCsrf(request, session);
       const s = await signedIn(request);
       const id = request.params.consentId;
-      if (action === 'withdraw') await consents.withdraw(s.data.baseId, id);
-      else await consents.decide(s.data.baseId, id, action === 'approve' ? 'given' : 'declined');
+      const row = action === 'withdraw' ? await consents.withdraw(s.data.baseId, id) : await consents.decide(s.data.baseId, id, action === 'approve' ? 'given' : 'declined');
+      // The change (and its outbox row) is committed: let the worker deliver it to the provider and
+      // wait a few seconds, so the resident is told "withdrawn" only once the provider has it.
+      if (action !== 'decline' && deps.reflectionConfigured) await waitForAcknowledgement(deps.db, id, row.version, deps.acknowledgementTimeoutMs ?? 5000);
       const result = action === 'approve' ? 'given' : action === 'decline' ? 'declined' : 'withdrawn';
       return reply.redirect(`/my/consents/${id}?done=${result}`, 303);
     });
