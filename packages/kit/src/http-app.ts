@@ -4,7 +4,8 @@
  * logging through the kit's pino logger, and (optionally) OpenAPI at
  * `GET /openapi.json`.
  */
-import type { ServerOptions as HttpsServerOptions } from 'node:https';
+import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer, type ServerOptions as HttpsServerOptions } from 'node:https';
 import fastifySwagger from '@fastify/swagger';
 import {
   fastify,
@@ -13,6 +14,7 @@ import {
   type FastifyInstance,
   type FastifyReply,
   type FastifyRequest,
+  type FastifyServerFactory,
   type RawReplyDefaultExpression,
   type RawRequestDefaultExpression,
   type RawServerDefault,
@@ -75,7 +77,42 @@ export type HttpAppOptions = {
   openapi?: OpenApiInfo;
   /** Fastify's per-request "incoming request"/"request completed" info logs; default true. */
   requestLogging?: boolean;
+  /**
+   * A hot path in front of the router: called once with the app (before any route is added, so
+   * it can watch `onRoute`), it returns a listener that sees each raw request first and either
+   * answers it itself (returns true) or leaves it to Fastify (false). For the few requests whose
+   * per-request framework cost matters (the Adapter Server's data calls); the listener must answer
+   * exactly as the app's route would. Not consulted once `app.close()` has begun (Fastify then
+   * answers 503). `app.inject()` never goes through it.
+   */
+  preRouting?: (app: App) => PreRoutingListener;
 };
+
+/** See `HttpAppOptions.preRouting`: true = answered here, false = Fastify handles the request. */
+export type PreRoutingListener = (request: IncomingMessage, response: ServerResponse) => boolean;
+
+/** The options Fastify passes to a serverFactory (its defaults applied). */
+type ServerFactoryOptions = { keepAliveTimeout: number; requestTimeout: number; connectionTimeout: number; maxRequestsPerSocket?: number | null };
+
+/**
+ * The HTTP/1.1 server Fastify itself would create (fastify/lib/server.js getServerInstance: the
+ * same timeouts), whose request listener asks `route()` before handing the request to Fastify.
+ */
+function preRoutingServerFactory(https: HttpsServerOptions | undefined, route: PreRoutingListener): FastifyServerFactory {
+  return (handler, factoryOptions) => {
+    const options = factoryOptions as ServerFactoryOptions;
+    const listener = (request: IncomingMessage, response: ServerResponse) => {
+      if (!route(request, response)) handler(request, response);
+    };
+    const server = https ? createHttpsServer(https, listener) : createHttpServer(listener);
+    server.keepAliveTimeout = options.keepAliveTimeout;
+    server.requestTimeout = options.requestTimeout;
+    server.setTimeout(options.connectionTimeout);
+    if (options.maxRequestsPerSocket) server.maxRequestsPerSocket = options.maxRequestsPerSocket;
+    // An https.Server serves Fastify like the http.Server the factory type names.
+    return server as RawServerDefault;
+  };
+}
 
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
 
@@ -100,6 +137,9 @@ function addErrorResponses(route: RouteOptions): void {
 
 /** Build a service's Fastify app. Register routes on the returned instance (or in plugins). */
 export function createHttpApp(opts: HttpAppOptions): App {
+  // Bound once the app exists (Fastify creates its server in the constructor, before that).
+  let preRoute: PreRoutingListener | undefined;
+  let closing = false;
   const base = {
     loggerInstance: opts.logger.child({ service: opts.name }),
     bodyLimit: opts.bodyLimit ?? DEFAULT_BODY_LIMIT,
@@ -114,7 +154,9 @@ export function createHttpApp(opts: HttpAppOptions): App {
       sendError(error, request, reply);
     },
   };
-  const app = (opts.https ? fastify({ ...base, https: opts.https }) : fastify(base)) as unknown as App;
+  // With preRouting the factory makes the (TLS) server; `https` still tells Fastify its addresses are https://.
+  const options = opts.preRouting ? { ...base, serverFactory: preRoutingServerFactory(opts.https, (request, response) => !closing && preRoute!(request, response)) } : base;
+  const app = (opts.https ? fastify({ ...options, https: opts.https } as typeof base & { https: HttpsServerOptions }) : fastify(options)) as unknown as App;
 
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -126,6 +168,15 @@ export function createHttpApp(opts: HttpAppOptions): App {
     done();
   });
   app.addHook('onRoute', addErrorResponses);
+
+  if (opts.preRouting) {
+    // Fastify marks itself closing just before running preClose hooks; from then on it answers.
+    app.addHook('preClose', (done) => {
+      closing = true;
+      done();
+    });
+    preRoute = opts.preRouting(app);
+  }
 
   if (opts.openapi) {
     const info: { title: string; version: string; description?: string } = {

@@ -60,6 +60,7 @@ export {
   type App,
   type HttpAppOptions,
   type OpenApiInfo,
+  type PreRoutingListener,
 } from './http-app.ts';
 export {
   readyResponseSchema,

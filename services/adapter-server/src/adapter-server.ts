@@ -15,6 +15,8 @@ import { Catalog } from './catalog.ts';
 import { CallLog } from './call-log.ts';
 import { AdapterServerCore } from './core.ts';
 import { registerDataRoutes } from './routes/data.ts';
+import { dataCaller } from './serving/data-call.ts';
+import { dataFastPath } from './serving/data-fast-path.ts';
 import { registerAdminApi } from './routes/admin.ts';
 
 export interface AdapterServerDeps {
@@ -33,6 +35,8 @@ export interface AdapterServer {
   dataHttpsApp: App;
   adminApp: App;
   calls: CallLog;
+  /** Data-service calls the data ports answered on their fast path (serving/data-fast-path.ts), for tests and diagnostics. */
+  readonly dataFastPathAnswered: number;
   files: { adminApiKey: string; tlsCertificate: string };
   listen(): Promise<{ dataHttp: number; dataHttps: number; admin: number }>;
   close(): Promise<void>;
@@ -80,6 +84,9 @@ export async function createAdapterServer(config: AdapterConfig, deps: AdapterSe
     if (!result.ok) throw new Error(result.error);
   };
   const tls = await dataTls(config.ADAPTER_DATA_DIR);
+  const dataDeps = { catalog, calls, db, audit, now, personalLinkClient: config.ADAPTER_PERSONAL_LINK_CLIENT };
+  const dataCall = dataCaller(dataDeps);
+  const fastPaths: Array<ReturnType<typeof dataFastPath>> = [];
   const buildDataApp = (https: boolean) => {
     const app = createHttpApp({
       name: https ? 'adapter-data-https' : 'adapter-data',
@@ -87,9 +94,15 @@ export async function createAdapterServer(config: AdapterConfig, deps: AdapterSe
       bodyLimit: config.ADAPTER_MAX_BODY_BYTES,
       requestLogging: false,
       ...(https ? { https: { cert: tls.cert, key: tls.key } } : {}),
+      // GET/DELETE data calls without a body skip Fastify (same answers; see the file).
+      preRouting: (app) => {
+        const fastPath = dataFastPath(app, dataCall);
+        fastPaths.push(fastPath);
+        return fastPath;
+      },
     });
     registerHealth(app, { checks: { database: databaseCheck } });
-    registerDataRoutes(app, { catalog, calls, db, audit, now, personalLinkClient: config.ADAPTER_PERSONAL_LINK_CLIENT });
+    registerDataRoutes(app, dataDeps, dataCall);
     return app;
   };
   const dataApp = buildDataApp(false);
@@ -133,6 +146,9 @@ export async function createAdapterServer(config: AdapterConfig, deps: AdapterSe
     dataHttpsApp,
     adminApp,
     calls,
+    get dataFastPathAnswered() {
+      return fastPaths.reduce((sum, fastPath) => sum + fastPath.answered, 0);
+    },
     files: { adminApiKey: adminApiKeyFile, tlsCertificate: tls.certFile },
     async listen() {
       const [dataHttp, dataHttps, admin] = await Promise.all([

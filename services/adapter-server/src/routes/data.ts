@@ -6,96 +6,34 @@
 // with each call. Only the Security Server should be able to reach this port (docs/operations).
 import { z } from 'zod';
 import { AppError, type App } from '@jplink/kit';
-import { consentId, consentReflection, parseSubsystemId, formatSubsystemId } from '@jplink/contracts';
-import type { Catalog } from '../catalog.ts';
-import type { CallLog } from '../call-log.ts';
-import type { AdapterDb } from '../db/schema.ts';
-import type { AdapterAuditor } from '../audit.ts';
+import { consentId, consentReflection } from '@jplink/contracts';
 import { ADAPTER_ERRORS as E } from '../errors.ts';
-import { executeCall } from '../operations/execute.ts';
-import { decidePersonalAccess, storeConsent } from '../personal/access.ts';
+import { storeConsent } from '../personal/access.ts';
+import { clientOf, PARAM_MAX, type DataCall, type DataRouteDeps } from '../serving/data-call.ts';
+import type { CallAnswer } from '../operations/execute.ts';
 
-export interface DataRouteDeps {
-  catalog: Catalog;
-  calls: CallLog;
-  db: AdapterDb;
-  audit: AdapterAuditor;
-  now: () => Date;
-  /** Personal-Link's subsystem (X-Road id text), the only accepted author of consents. */
-  personalLinkClient: string | undefined;
-}
+export type { DataRouteDeps } from '../serving/data-call.ts';
 
-const headerText = (value: string | string[] | undefined, max = 256): string | undefined => (typeof value === 'string' && value.length > 0 && value.length <= max ? value : undefined);
+const params = z.object({ subsystem: z.string().max(PARAM_MAX.subsystem), service: z.string().max(PARAM_MAX.service), key: z.string().max(PARAM_MAX.key).optional() });
 
-/** The X-Road-Client header in canonical form, or undefined. */
-function clientOf(value: string | string[] | undefined): string | undefined {
-  const text = headerText(value, 1100);
-  if (!text) return undefined;
-  try {
-    return formatSubsystemId(parseSubsystemId(text));
-  } catch {
-    return undefined;
-  }
-}
-
-const params = z.object({ subsystem: z.string().max(255), service: z.string().max(63), key: z.string().max(1000).optional() });
-
-export function registerDataRoutes(app: App, deps: DataRouteDeps) {
-  const { catalog, calls } = deps;
+/**
+ * `call` answers the data services (serving/data-call.ts); GET and DELETE calls without a body
+ * usually reach it through the data port's fast path instead (serving/data-fast-path.ts), which
+ * must answer exactly as these routes do.
+ */
+export function registerDataRoutes(app: App, deps: DataRouteDeps, call: (call: DataCall) => Promise<CallAnswer>) {
+  const { catalog } = deps;
 
   // Bodies of data services are JSON; anything else is refused by the kit (415). Fastify also
   // parses text/plain by default, which would reach the operations as a string: not here.
   app.removeContentTypeParser('text/plain');
 
   const handler = async (request: { method: string; url: string; params: unknown; headers: Record<string, string | string[] | undefined>; body: unknown }, reply: import('fastify').FastifyReply) => {
-    const started = performance.now();
     const { subsystem, service, key } = request.params as z.infer<typeof params>;
-    const client = clientOf(request.headers['x-road-client']);
-    let status = 500;
-    let errorCode: string | null = null;
-    let rows: number | null = null;
-    try {
-      const plan = catalog.plan(subsystem, service);
-      if (!plan || !plan.def.enabled || plan.hasKey !== (key !== undefined)) throw new AppError(E.ADAPTER_SERVICE_NOT_FOUND);
-      if (plan.method !== request.method) throw new AppError(E.ADAPTER_SERVICE_NOT_FOUND, { message: `This data service answers ${plan.method} only.` });
-      if (!client) throw new AppError(E.ADAPTER_CLIENT_MISSING);
-      const q = request.url.indexOf('?');
-      const query = new URLSearchParams(q === -1 ? '' : request.url.slice(q + 1));
-      const personal = plan.def.personal
-        ? await decidePersonalAccess(deps, {
-            plan,
-            client,
-            baseId: headerText(request.headers['x-jplink-base-id']),
-            purpose: headerText(request.headers['x-jplink-purpose']),
-            xRoadId: headerText(request.headers['x-road-id']),
-          })
-        : undefined;
-      const answer = await executeCall(plan, catalog.target(plan.def.connection), { key, query, body: request.body, ...(personal ? { personal } : {}) });
-      status = answer.status;
-      rows = answer.rows;
-      reply.code(answer.status).header('x-jplink-truncated', String(answer.truncated));
-      if (answer.json === null) return reply.send();
-      return reply.type('application/json; charset=utf-8').send(answer.json);
-    } catch (error) {
-      status = error instanceof AppError ? error.statusCode : 500;
-      errorCode = error instanceof AppError ? error.code : 'KIT_INTERNAL';
-      throw error;
-    } finally {
-      calls.record({
-        at: deps.now(),
-        subsystem_code: subsystem.slice(0, 255),
-        service: service.slice(0, 63),
-        method: request.method,
-        x_road_client: client ?? null,
-        x_road_id: headerText(request.headers['x-road-id']) ?? null,
-        x_road_request_id: headerText(request.headers['x-road-request-id']) ?? null,
-        x_road_user_id: headerText(request.headers['x-road-userid']) ?? null,
-        status,
-        error_code: errorCode,
-        rows,
-        duration_ms: performance.now() - started,
-      });
-    }
+    const answer = await call({ method: request.method, url: request.url, subsystem, service, key, headers: request.headers, body: request.body });
+    reply.code(answer.status).header('x-jplink-truncated', String(answer.truncated));
+    if (answer.json === null) return reply.send();
+    return reply.type('application/json; charset=utf-8').send(answer.json);
   };
 
   for (const url of ['/:subsystem/:service', '/:subsystem/:service/:key']) {
