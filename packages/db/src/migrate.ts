@@ -48,7 +48,14 @@ export async function migrate(database: Database, migrations: Record<string, Mig
     provider: { getMigrations: async () => provided },
     migrationTableSchema: database.schema,
   });
-  const { error, results } = await migrator.migrateToLatest();
+  let { error, results } = await migrator.migrateToLatest();
+  // Kysely checks for its bookkeeping tables by introspecting every schema of the database; a schema
+  // dropped by someone else meanwhile makes that query fail ("schema … does not exist") although
+  // nothing of ours is wrong. Nothing was applied then (no result), so trying again is safe.
+  for (let attempt = 1; attempt < 5 && error !== undefined && !results?.length && isOtherSchemaGone(error, database.schema); attempt++) {
+    await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
+    ({ error, results } = await migrator.migrateToLatest());
+  }
   const executed = (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
   if (error !== undefined) {
     throw toMigrationError(database.schema, error, results);
@@ -68,4 +75,10 @@ function toMigrationError(schema: string, error: unknown, results: readonly Migr
     return new DbError('DB_MIGRATION_CORRUPTED', `${schema}: ${message}`, { cause: error, ...(name ? { migration: name } : {}) });
   }
   return new DbError('DB_MIGRATION_FAILED', `${schema}: ${message}`, { cause: error });
+}
+
+/** An introspection failure caused by another schema disappearing (SQLSTATE 3F000 or 42P01 naming it). */
+function isOtherSchemaGone(error: unknown, schema: string): boolean {
+  const e = error as { code?: string; message?: string };
+  return (e.code === '3F000' || e.code === '42P01') && typeof e.message === 'string' && !e.message.includes(`"${schema}"`);
 }

@@ -12,7 +12,10 @@ const BLOCKS = 10;
 
 const worker = Number(process.env.VITEST_POOL_ID ?? process.env.VITEST_WORKER_ID ?? process.pid);
 const blockStart = RANGE_START + (Number.isFinite(worker) ? worker % BLOCKS : 0) * BLOCK;
-let next = 0;
+// One counter per process even if this module is loaded twice, starting at a random place in the
+// block: a test file's process that is still exiting, or a child process with the same pool id,
+// used the block's first ports, and a port checked free here is only bound by the caller later.
+const state = ((globalThis as Record<symbol, { next: number } | undefined>)[Symbol.for('jplink.testing.freePort')] ??= { next: Math.floor(Math.random() * BLOCK) });
 
 function available(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -25,8 +28,8 @@ function available(port: number): Promise<boolean> {
 /** A TCP port on 127.0.0.1 that is free and that no other test worker will be given. */
 export async function freePort(): Promise<number> {
   for (let tries = 0; tries < BLOCK; tries++) {
-    const port = blockStart + (next % BLOCK);
-    next += 1;
+    const port = blockStart + (state.next % BLOCK);
+    state.next += 1;
     if (await available(port)) return port;
   }
   throw new RangeError(`no free port in ${blockStart}–${blockStart + BLOCK - 1}`);
