@@ -93,7 +93,7 @@ async function run(plan: Plan, target: Target, input: CallInput): Promise<CallAn
     }
     case 'get': {
       const statement = getStatement(plan, input.key!, readable, input.query, owner);
-      const result = await refusedValue('key', target.run('read', timeout, statement.sql, statement.params));
+      const result = await refusedValue('key', target.run('read', timeout, statement.sql, statement.params, statement.prepared ? { prepared: statement.prepared } : {}));
       const row = result.rows[0];
       if (!row) throw new AppError(E.ADAPTER_ROW_NOT_FOUND);
       return { status: 200, json: serialise(plan, shape(plan, [row], statement.columns)[0]), rows: 1, truncated: false };

@@ -2,6 +2,7 @@
 // are quoted by kysely's dialect compiler (sql.id); every caller-supplied value is a bound
 // parameter (sql.val). Callers choose among defined columns, operators and directions — they never
 // contribute SQL text. Statement shapes that do not depend on the request are compiled once.
+import { createHash } from 'node:crypto';
 import {
   DummyDriver,
   Kysely,
@@ -30,6 +31,8 @@ const compilers: Record<AdapterDialect, Kysely<any>> = {
 export interface Statement {
   sql: string;
   params: unknown[];
+  /** A name for a server-side prepared statement, when the text is fixed for the data service. */
+  prepared?: string;
 }
 
 export function compile(dialect: AdapterDialect, builder: RawBuilder<unknown>): Statement {
@@ -102,7 +105,9 @@ export function buildPlan(subsystemCode: string, def: DataServiceBody, dialect: 
   };
   if (def.kind === 'get' && !def.personal) {
     const all = def.columns.map((c) => c.name);
-    (plan as { getAll: Statement }).getAll = compile(dialect, sql`select ${columnList(all)} from ${tableId(def)} where ${sql.id(def.key!)} = ${sql.val('$key')}`);
+    const statement = compile(dialect, sql`select ${columnList(all)} from ${tableId(def)} where ${sql.id(def.key!)} = ${sql.val('$key')}`);
+    // Named by its text, so a changed definition can never reuse another statement's plan.
+    (plan as { getAll: Statement }).getAll = { ...statement, prepared: `jpl_${createHash('sha256').update(statement.sql).digest('hex').slice(0, 24)}` };
   }
   return plan;
 }
@@ -240,7 +245,7 @@ export function getStatement(plan: Plan, key: string, readable: readonly string[
   for (const name of query.keys()) if (name !== 'select') throw new InputError('filter', `"${short(name)}" is not a parameter of a get operation (only select)`, name);
   const columns = selectedColumns(query, readable);
   const value = keyValue(plan, key);
-  if (plan.getAll && ownerValue === undefined && columns.length === plan.def.columns.length) return { sql: plan.getAll.sql, params: [value], columns };
+  if (plan.getAll && ownerValue === undefined && columns.length === plan.def.columns.length) return { sql: plan.getAll.sql, params: [value], columns, ...(plan.getAll.prepared ? { prepared: plan.getAll.prepared } : {}) };
   const owner = ownerValue !== undefined ? sql` and ${sql.id(plan.def.personal!.userIdColumn)} = ${sql.val(ownerValue)}` : sql``;
   return { ...compile(plan.dialect, sql`select ${columnList(columns)} from ${tableId(plan.def)} where ${sql.id(plan.def.key!)} = ${sql.val(value)}${owner}`), columns };
 }

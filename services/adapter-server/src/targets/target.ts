@@ -44,7 +44,11 @@ export interface Target {
   readonly settings: TargetSettings;
   flavor(): Promise<Flavor>;
   /** One statement in autocommit on a pool of the given mode and timeout. */
-  run(mode: Mode, timeoutMs: number, sql: string, params: readonly unknown[], options?: { maxRows?: number }): Promise<QueryResult>;
+  /**
+   * One statement in autocommit on a pool of the given mode and timeout. `prepared` names a statement
+   * whose text never changes (PostgreSQL then parses and plans it once per session).
+   */
+  run(mode: Mode, timeoutMs: number, sql: string, params: readonly unknown[], options?: { maxRows?: number; prepared?: string }): Promise<QueryResult>;
   /** Several statements in one transaction (read-only for mode 'read'). */
   transaction<T>(mode: Mode, timeoutMs: number, work: (session: Session) => Promise<T>): Promise<T>;
   /** Server version text (connection test). */
@@ -132,11 +136,11 @@ class PostgresTarget implements Target {
     return String(result.rows[0]?.v ?? '');
   }
 
-  async run(mode: Mode, timeoutMs: number, text: string, params: readonly unknown[], options: { maxRows?: number } = {}) {
+  async run(mode: Mode, timeoutMs: number, text: string, params: readonly unknown[], options: { maxRows?: number; prepared?: string } = {}) {
     const pool = this.#pool(mode, timeoutMs);
     if (options.maxRows === undefined) {
       try {
-        const result = await pool.query(extended(text, params));
+        const result = await pool.query(options.prepared ? { ...extended(text, params), name: options.prepared } : extended(text, params));
         return { rows: result.rows as Row[], truncated: false, affected: result.rowCount ?? 0 };
       } catch (error) {
         throw translateDbError(error);
@@ -297,7 +301,7 @@ class MysqlTarget implements Target {
     return String(result.rows[0]?.v ?? '');
   }
 
-  async run(mode: Mode, timeoutMs: number, text: string, params: readonly unknown[], options: { maxRows?: number } = {}) {
+  async run(mode: Mode, timeoutMs: number, text: string, params: readonly unknown[], options: { maxRows?: number; prepared?: string } = {}) {
     const pool = await this.#pool(mode, timeoutMs);
     const connection = await new Promise<MysqlConnection>((resolve, reject) => pool.getConnection((error, c) => (error ? reject(translateDbError(error)) : resolve(c))));
     try {
