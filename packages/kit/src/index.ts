@@ -82,6 +82,6 @@ export {
 } from './shutdown.ts';
 export { assertErrorsDocumented, parseErrorsDoc, type DocumentedCode } from './openapi.ts';
 export { auditEvent, type AuditActor, type AuditEvent, type AuditSink } from './audit.ts';
-export { bearerToken, generateApiKey, hashApiKey } from './api-keys.ts';
+export { apiKeyMatches, bearerToken, generateApiKey, hashApiKey, requireApiKey } from './api-keys.ts';
 export { readSecretFile } from './secret-file.ts';
 export { openSecret, sealSecret } from './secret-box.ts';

@@ -1,9 +1,8 @@
 // The admin API (Bearer API key; OpenAPI at /openapi.json): connections, tables and columns, Sub
 // System Codes, Data Services, preview, the generated OpenAPI, publishing to the Security Server,
 // the ID conversion table, consents, the call log and audit events.
-import { timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
-import { AppError, bearerToken, hashApiKey, KIT_ERRORS, type App } from '@jplink/kit';
+import { AppError, KIT_ERRORS, requireApiKey, type App } from '@jplink/kit';
 import { listAuditEvents } from '@jplink/db';
 import {
   adapterName,
@@ -32,17 +31,11 @@ const ACTOR = 'admin:api-key';
 const iso = (d: Date | string) => new Date(d).toISOString();
 
 export function registerAdminApi(app: App, core: AdapterServerCore, apiKeySha256: string) {
-  const expected = Buffer.from(apiKeySha256, 'hex');
   const { catalog, audit } = core;
 
-  app.addHook('preValidation', async (request) => {
-    if (!request.url.startsWith('/api/')) return;
-    const token = bearerToken(request.headers.authorization);
-    const given = token ? Buffer.from(hashApiKey(token), 'hex') : Buffer.alloc(expected.length);
-    if (!token || !timingSafeEqual(given, expected)) {
-      await audit({ actor: 'anonymous', action: 'admin.authentication-failed', outcome: 'failure', details: { ip: request.ip } });
-      throw new AppError(KIT_ERRORS.KIT_UNAUTHENTICATED);
-    }
+  requireApiKey(app, {
+    apiKeySha256: apiKeySha256,
+    onFailure: (request) => audit({ actor: 'anonymous', action: 'admin.authentication-failed', outcome: 'failure', details: { ip: request.ip } }),
   });
 
   const connectionParams = z.object({ name: adapterName });

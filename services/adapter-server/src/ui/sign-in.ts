@@ -1,7 +1,6 @@
 // Signing in with the admin API key (the content of `admin-api-key` in the data dir), and out.
-import { timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { AppError, hashApiKey, type App } from '@jplink/kit';
+import { apiKeyMatches, AppError, type App } from '@jplink/kit';
 import { button, form, formField, html, signInThrottleKeys, translator, uiMessages, type Flash, type LoginCsrf, type Sessions, type SignInThrottle } from '@jplink/ui';
 import { formBody, text, tr, type AdminSessionData, type UiContext } from './shared.ts';
 
@@ -15,7 +14,6 @@ export function registerSignIn(
   ctx: UiContext,
   deps: { sessions: Sessions<AdminSessionData>; loginCsrf: LoginCsrf; throttle: SignInThrottle; apiKeySha256: string },
 ) {
-  const expected = Buffer.from(deps.apiKeySha256, 'hex');
 
   const signInPage = (request: FastifyRequest, reply: FastifyReply, next: string, flash?: Flash, status = 200) => {
     const ui = translator(uiMessages, request.locale);
@@ -52,8 +50,7 @@ ${formField({ locale: request.locale, name: 'key', type: 'password', label: t('a
       return signInPage(request, reply, next, { kind: 'error', text: ui('errorSignInThrottled') }, 429);
     }
     const key = text(body, 'key').trim();
-    const given = Buffer.from(hashApiKey(key), 'hex');
-    if (key === '' || !timingSafeEqual(given, expected)) {
+    if (!apiKeyMatches(key, deps.apiKeySha256)) {
       deps.throttle.fail(address);
       await ctx.core.audit({ actor: 'anonymous', action: 'admin.authentication-failed', outcome: 'failure', details: { ip: request.ip, via: 'ui' } });
       return signInPage(request, reply, next, { kind: 'error', text: tr(request.locale)('signInFailed') }, 401);

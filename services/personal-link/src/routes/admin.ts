@@ -1,8 +1,7 @@
 // The admin API (Bearer API key; OpenAPI at /openapi.json): the RP registry, signing and cookie
 // keys, audit events. Operators only; residents never reach it (it listens on loopback by default).
-import { timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
-import { AppError, bearerToken, hashApiKey, KIT_ERRORS, type App } from '@jplink/kit';
+import { requireApiKey, type App } from '@jplink/kit';
 import { listAuditEvents } from '@jplink/db';
 import type { PlDb } from '../db/schema.ts';
 import type { PlAuditor } from '../audit.ts';
@@ -19,17 +18,11 @@ const keyView = z.object({ kid: z.string(), alg: z.string(), state: z.string(), 
 const auditView = z.object({ id: z.string(), at: z.string(), actor: z.string(), action: z.string(), target: z.string().nullable(), outcome: z.string(), details: z.record(z.string(), z.unknown()) });
 
 export function registerAdminApi(app: App, deps: { db: PlDb; registry: RpRegistry; keys: KeyManager; op: OpenIdProvider; audit: PlAuditor; apiKeySha256: string }) {
-  const expected = Buffer.from(deps.apiKeySha256, 'hex');
   const { registry, keys, op } = deps;
 
-  app.addHook('preValidation', async (request) => {
-    if (!request.url.startsWith('/api/')) return;
-    const token = bearerToken(request.headers.authorization);
-    const given = token ? Buffer.from(hashApiKey(token), 'hex') : Buffer.alloc(expected.length);
-    if (!token || !timingSafeEqual(given, expected)) {
-      await deps.audit({ actor: 'anonymous', action: 'admin.authentication-failed', outcome: 'failure', details: { ip: request.ip } });
-      throw new AppError(KIT_ERRORS.KIT_UNAUTHENTICATED);
-    }
+  requireApiKey(app, {
+    apiKeySha256: deps.apiKeySha256,
+    onFailure: (request) => deps.audit({ actor: 'anonymous', action: 'admin.authentication-failed', outcome: 'failure', details: { ip: request.ip } }),
   });
 
   // ---------------------------------------------------------------------------- RP registry

@@ -1,7 +1,6 @@
 // The local configuration API (loopback; Authorization: Bearer <key from the data dir>): clients,
 // services, local groups and access rights — enough for tests, devnet and scripted setups.
 // Identifiers in paths use ':' as separator (JP-TEST:COM:123:shop), as X-Road's UI does.
-import { timingSafeEqual } from 'node:crypto';
 import {
   accessRightBody,
   accessRightView,
@@ -15,7 +14,7 @@ import {
   ssStatusView,
   subsystemIdString,
 } from '@jplink/contracts';
-import { AppError, bearerToken, hashApiKey, KIT_ERRORS, type App } from '@jplink/kit';
+import { AppError, requireApiKey, type App } from '@jplink/kit';
 import { parseCertificate, pemToDer, derToPem } from '@jplink/pki';
 import { z } from 'zod';
 import type { SecurityServerDb } from '../db/database.ts';
@@ -46,16 +45,10 @@ const ACTOR = 'admin:api-key';
 
 export function registerSsAdminRoutes(app: App, deps: AdminRouteDeps) {
   const { db, serverConf, audit } = deps;
-  const expected = Buffer.from(deps.apiKeySha256, 'hex');
 
-  app.addHook('preValidation', async (request) => {
-    if (!request.url.startsWith('/api/')) return;
-    const token = bearerToken(request.headers.authorization);
-    const given = token ? Buffer.from(hashApiKey(token), 'hex') : Buffer.alloc(expected.length);
-    if (!token || !timingSafeEqual(given, expected)) {
-      await audit({ actor: 'anonymous', action: 'admin.authentication-failed', outcome: 'failure', details: { ip: request.ip } });
-      throw new AppError(KIT_ERRORS.KIT_UNAUTHENTICATED);
-    }
+  requireApiKey(app, {
+    apiKeySha256: deps.apiKeySha256,
+    onFailure: (request) => audit({ actor: 'anonymous', action: 'admin.authentication-failed', outcome: 'failure', details: { ip: request.ip } }),
   });
 
   const clientView = (subsystem: string) => {
