@@ -66,6 +66,7 @@ export async function defineVitalsDataService(options: VitalsDataServiceOptions)
     table: { schema: options.schema, name: 'vitals' },
     key: 'id',
     columns: [
+      { name: 'id', type: 'integer', sortable: true },
       { name: 'measured_on', type: 'date', filterable: true, sortable: true },
       { name: 'systolic', type: 'integer' },
       { name: 'diastolic', type: 'integer' },
