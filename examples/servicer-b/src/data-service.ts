@@ -22,6 +22,8 @@ export interface VitalsDataServiceOptions {
   grantTo?: string;
   /** The provider subsystem on B's Security Server; default the Adapter Server's ADAPTER_PROVIDER_SUBSYSTEM. */
   provider?: string;
+  /** Publish to B's Security Server (default true); false only defines (an Adapter Server without a Security Server). */
+  publish?: boolean;
 }
 
 export interface VitalsPublished {
@@ -32,7 +34,7 @@ export interface VitalsPublished {
   granted: string | null;
 }
 
-export async function defineVitalsDataService(options: VitalsDataServiceOptions): Promise<VitalsPublished> {
+export async function defineVitalsDataService(options: VitalsDataServiceOptions): Promise<VitalsPublished | null> {
   const { adapter } = options;
   const code = options.subsystemCode ?? 'vitals';
   const connectionName = options.connectionName ?? 'healthcare';
@@ -79,6 +81,7 @@ export async function defineVitalsDataService(options: VitalsDataServiceOptions)
   };
   await save(`/api/v1/subsystems/${code}/services/${service.name}`, `/api/v1/subsystems/${code}/services`, service, service);
 
+  if (options.publish === false) return null;
   const published = await adapter.call('POST', `/api/v1/subsystems/${code}/publish`, { ...(options.grantTo ? { grantTo: options.grantTo } : {}), ...(options.provider ? { provider: options.provider } : {}) }, [200]);
   return published.body as VitalsPublished;
 }

@@ -113,12 +113,12 @@ export async function signIn(browser: HttpBrowser, appUrl: string, user = 'hanak
   return browser.follow(callback);
 }
 
-/** Personal-Link's RP API as B (client credentials), for checking what Personal-Link recorded. */
-export async function plApi(stack: Stack, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
+/** Personal-Link's RP API as B (or as `as`, another RP) with client credentials, for checking what Personal-Link recorded. */
+export async function plApi(stack: Stack, method: string, path: string, body?: unknown, as: { clientId: string; clientSecret: string } = stack.rp): Promise<{ status: number; body: any }> {
   const origin = new URL(stack.pl.issuer).origin;
   const token = await fetch(`${stack.pl.issuer}/token`, {
     method: 'POST',
-    headers: { authorization: `Basic ${Buffer.from(`${stack.rp.clientId}:${stack.rp.clientSecret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+    headers: { authorization: `Basic ${Buffer.from(`${as.clientId}:${as.clientSecret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
     body: 'grant_type=client_credentials&scope=pl%3Aids%20pl%3Aconsents',
   });
   const { access_token } = (await token.json()) as { access_token: string };
