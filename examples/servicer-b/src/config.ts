@@ -1,6 +1,5 @@
 // Servicer B's configuration (a healthcare app, data provider), read once from the environment;
-// every problem is listed. Secrets (the RP secret, the Adapter Server's admin key, the sign-in form
-// secret) come from files, never from environment values.
+// every problem is listed. Secrets (the RP secret, the Adapter Server's admin key) come from files, never from environment values.
 import { z } from 'zod';
 import { serviceCode } from '@jplink/contracts';
 import { envBool, envPort, envString, envUrl } from '@jplink/kit';
@@ -24,8 +23,6 @@ export const healthConfigSchema = z
     HEALTH_ADAPTER_ADMIN_KEY_FILE: envString(),
     /** The Sub System Code the vitals are published under (the service code on B's Security Server). */
     HEALTH_SUBSYSTEM_CODE: serviceCode.default('vitals'),
-    /** File with the secret that signs the sign-in form's CSRF cookie (same for every instance). */
-    HEALTH_FORM_SECRET_FILE: envString().optional(),
     /** Secure cookies (HTTPS in front of the app); off only for plain-HTTP development. */
     HEALTH_SECURE_COOKIES: envBool().default(true),
     HEALTH_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -7,12 +7,9 @@ import * as client from 'openid-client';
 import { AppError, createHttpApp, isAppError, type App, type Logger } from '@jplink/kit';
 import { migrate, type Database } from '@jplink/db';
 import {
-  button,
-  createLoginCsrf,
   createSessions,
   definitionList,
   emptyState,
-  form,
   html,
   linkButton,
   page,
@@ -40,8 +37,6 @@ export interface HealthcareAppDeps {
   oidc: client.Configuration;
   personalLink: PersonalLinkApi;
   adapter: AdapterAdminApi;
-  /** Signs the sign-in form's CSRF cookie (≥ 32 bytes); random per process when absent. */
-  formSecret?: string;
   now?: () => Date;
 }
 
@@ -64,13 +59,12 @@ export async function createHealthcareApp(config: HealthConfig, deps: Healthcare
   const app = createHttpApp({ name: 'servicer-b', logger: deps.logger, bodyLimit: 16 * 1024 });
   registerUi(app, { secureCookies: secure });
   const sessions = createSessions<SessionData>({ cookieName: secure ? '__Host-health_session' : 'health_session', ttlSeconds: 8 * 3600, idleSeconds: 30 * 60, secure });
-  const loginCsrf = createLoginCsrf({ secure, ...(deps.formSecret ? { secret: deps.formSecret } : {}) });
 
-  // Every form is checked before body validation; the sign-in form has no session yet (signed cookie instead).
+  // Every form (sign-out) is checked before body validation. Sign-in is a plain link: it only starts a
+  // pre-sign-in session, and its state binds Personal-Link's answer to this browser.
   app.addHook('preValidation', async (request) => {
     if (request.method === 'GET' || request.method === 'HEAD') return;
-    if (request.url === '/auth/login') loginCsrf.verifyLoginCsrf(request);
-    else verifyCsrf(request, await sessions.read(request));
+    verifyCsrf(request, await sessions.read(request));
   });
 
   const signedIn = async (request: Parameters<typeof sessions.read>[0]) => {
@@ -114,16 +108,13 @@ export async function createHealthcareApp(config: HealthConfig, deps: Healthcare
         frame(request.locale, who, t('appName'), html`<p>${t('welcome', { name: who.user.name })}</p><p>${t('intro')}</p><p>${linkButton({ href: '/vitals', label: t('openVitals'), kind: 'primary' })}</p>`, { current: 'home' }),
       );
     }
-    const body = html`<p>${t('intro')}</p><p>${t('signInLead')}</p>${form({
-      action: '/auth/login',
-      csrfToken: loginCsrf.issueLoginCsrf(reply),
-      body: html`<div class="form-actions">${button({ label: t('signInWithPl') })}</div>`,
-    })}`;
+    const body = html`<p>${t('intro')}</p><p>${t('signInLead')}</p><p>${linkButton({ href: '/auth/login', label: t('signInWithPl'), kind: 'primary' })}</p>`;
     return reply.sendPage(frame(request.locale, null, t('appName'), body));
   });
 
-  // Starts code + PKCE: state, nonce and the verifier live in a fresh pre-sign-in session.
-  app.post('/auth/login', async (_request, reply) => {
+  // Starts code + PKCE: state, nonce and the verifier live in a fresh pre-sign-in session. A GET link,
+  // not a form: the pages' CSP (form-action 'self') stops a form submission redirected to Personal-Link.
+  app.get('/auth/login', async (_request, reply) => {
     const verifier = client.randomPKCECodeVerifier();
     const state = client.randomState();
     const nonce = client.randomNonce();
@@ -193,13 +184,17 @@ export async function createHealthcareApp(config: HealthConfig, deps: Healthcare
     }
   };
 
-  // RP-initiated logout: end our session, then Personal-Link's.
+  // RP-initiated logout: end our session here, then offer Personal-Link's end-session endpoint as a
+  // link (a form submission may not be redirected to another origin under form-action 'self').
   app.post('/auth/logout', async (request, reply) => {
     const who = await signedIn(request);
     await sessions.destroy(request, reply);
     if (!who) return reply.redirect('/', 303);
+    const t = translator(healthMessages, request.locale);
     const end = client.buildEndSessionUrl(oidc, { id_token_hint: who.user.idToken, post_logout_redirect_uri: `${publicUrl}/` });
-    return reply.redirect(end.href, 303);
+    return reply.sendPage(
+      frame(request.locale, null, t('signedOut'), html`<p>${t('signedOutText')}</p><p>${linkButton({ href: end.href, label: t('signOutPl'), kind: 'primary' })}</p><p><a href="/">${t('home')}</a></p>`),
+    );
   });
 
   const numberCell = (v: number) => v.toLocaleString('ja-JP');

@@ -19,8 +19,7 @@ export async function startHealthcareApp(config: HealthConfig, deps: { database:
   const creds = await readCredentials(config.HEALTH_PL_CREDENTIALS_FILE);
   const oidc = await discoverPersonalLink(config.HEALTH_PL_ISSUER, creds, { allowHttp: config.JPLINK_MODE === 'development' });
   const adapter = createAdapterAdmin({ url: config.HEALTH_ADAPTER_ADMIN_URL, apiKey: await readSecretFile(config.HEALTH_ADAPTER_ADMIN_KEY_FILE, 'HEALTH_ADAPTER_ADMIN_KEY_FILE') });
-  const formSecret = config.HEALTH_FORM_SECRET_FILE ? await readSecretFile(config.HEALTH_FORM_SECRET_FILE, 'HEALTH_FORM_SECRET_FILE', { minLength: 32 }) : undefined;
-  const app = await createHealthcareApp(config, { database: deps.database, logger: deps.logger, oidc, personalLink: createPersonalLinkApi(oidc), adapter, ...(formSecret ? { formSecret } : {}) });
+  const app = await createHealthcareApp(config, { database: deps.database, logger: deps.logger, oidc, personalLink: createPersonalLinkApi(oidc), adapter });
   const bound = await listen(app, { host: config.HEALTH_HOST, port: config.HEALTH_PORT });
   return { url: bound.url, port: bound.port, close: () => app.close() };
 }

@@ -18,14 +18,18 @@ const users = () => stack.database.db.selectFrom('users').selectAll().orderBy('u
 const conversions = () => stack.database.db.selectFrom('id_conversions').selectAll().orderBy('user_id').execute();
 
 describe('servicer B sign-in with Personal-Link', () => {
-  it('shows the top page in Japanese with the Personal-Link sign-in button (a POST form with a CSRF token)', async () => {
+  it('shows the top page in Japanese with the Personal-Link sign-in button', async () => {
     const top = await new HttpBrowser().request(`${stack.appUrl}/`);
     expect(top.status).toBe(200);
     expect(top.text).toContain('<html lang="ja">');
-    expect(top.text).toContain('Personal-Linkでログイン');
-    const [login] = parseForms(top.text);
-    expect(login).toMatchObject({ action: '/auth/login', method: 'post' });
-    expect(login!.fields._csrf).toMatch(/\./);
+    expect(top.text).toMatch(/<a href="\/auth\/login" class="button button-primary">Personal-Linkでログイン<\/a>/);
+    // Starting a sign-in sends the browser to Personal-Link with code + PKCE (S256), state and nonce.
+    const start = await new HttpBrowser().request(`${stack.appUrl}/auth/login`);
+    expect(start.status).toBe(303);
+    expect(start.location!.href.startsWith(`${stack.pl.issuer}/auth`)).toBe(true);
+    for (const p of ['state', 'nonce', 'code_challenge']) expect(start.location!.searchParams.get(p)).toBeTruthy();
+    expect(start.location!.searchParams.get('code_challenge_method')).toBe('S256');
+    expect(start.location!.searchParams.get('redirect_uri')).toBe(`${stack.appUrl}/auth/callback`);
     const en = await new HttpBrowser().request(`${stack.appUrl}/?lang=en`);
     expect(en.text).toContain('Sign in with Personal-Link');
   });
@@ -126,9 +130,6 @@ describe('servicer B sign-in with Personal-Link', () => {
   });
 
   it('refuses forms without the CSRF token or from another origin', async () => {
-    // Sign-in form: no signed cookie/token.
-    const noToken = await new HttpBrowser().request(`${stack.appUrl}/auth/login`, { form: {} });
-    expect(noToken.status).toBe(403);
     // Signed in: sign-out without the session's token, and with it from another origin.
     const browser = new HttpBrowser();
     const page = await signIn(browser, stack.appUrl);
@@ -144,10 +145,19 @@ describe('servicer B sign-in with Personal-Link', () => {
     const page = await signIn(browser, stack.appUrl);
     const signOut = parseForms(page.text).find((f) => f.action === '/auth/logout')!;
     const answer = await browser.request(`${stack.appUrl}/auth/logout`, { form: signOut.fields });
-    expect(answer.status).toBe(303);
-    expect(answer.location!.href.startsWith(`${stack.pl.issuer}/session/end`)).toBe(true);
-    expect(answer.location!.searchParams.get('post_logout_redirect_uri')).toBe(`${stack.appUrl}/`);
-    expect(answer.location!.searchParams.get('id_token_hint')).toBeTruthy();
+    expect(answer.status).toBe(200);
+    expect(answer.text).toContain('ログアウトしました');
     expect((await browser.request(`${stack.appUrl}/vitals`)).status).toBe(303);
+    // The link to Personal-Link's end-session endpoint, with the ID token and where to come back.
+    const end = new URL(/href="([^"]*\/session\/end[^"]*)"/.exec(answer.text)![1]!.replaceAll('&amp;', '&'));
+    expect(end.href.startsWith(`${stack.pl.issuer}/session/end`)).toBe(true);
+    expect(end.searchParams.get('post_logout_redirect_uri')).toBe(`${stack.appUrl}/`);
+    expect(end.searchParams.get('id_token_hint')).toBeTruthy();
+    // Personal-Link accepts it (its confirmation page, then back to B's top page).
+    const confirm = await browser.follow(end);
+    expect(confirm.status).toBe(200);
+    const logoutForm = parseForms(confirm.text).find((f) => f.action.includes('/session/end/confirm'));
+    const back = await browser.follow(new URL(logoutForm!.action, confirm.url), { form: { ...logoutForm!.fields, logout: 'yes' } }, (u) => u.origin === new URL(stack.appUrl).origin);
+    expect(back.url.href).toBe(`${stack.appUrl}/`);
   });
 });
