@@ -198,6 +198,8 @@ export async function createHealthcareApp(config: HealthConfig, deps: Healthcare
   });
 
   const numberCell = (v: number) => v.toLocaleString('ja-JP');
+  /** `2026-12-04` → `12/4`: short enough for a phone's first column (the full date is on the record page). */
+  const shortDate = (isoDate: string) => `${Number(isoDate.slice(5, 7))}/${Number(isoDate.slice(8, 10))}`;
 
   app.get('/vitals', async (request, reply) => {
     const who = await signedIn(request);
@@ -209,7 +211,7 @@ export async function createHealthcareApp(config: HealthConfig, deps: Healthcare
       columns: [t('measuredOn'), t('bloodPressure'), t('heartRate'), t('temperature'), t('steps')],
       numeric: [1, 2, 3, 4],
       empty: t('noVitals'),
-      rows: rows.map((v) => [html`<a href="/vitals/${String(v.id)}">${v.measured_on}</a>`, `${v.systolic}/${v.diastolic}`, String(v.heart_rate), v.body_temperature, numberCell(v.steps)]),
+      rows: rows.map((v) => [html`<a href="/vitals/${String(v.id)}"><time datetime="${v.measured_on}">${shortDate(v.measured_on)}</time></a>`, `${v.systolic}/${v.diastolic}`, String(v.heart_rate), v.body_temperature, numberCell(v.steps)]),
     });
     const sharing = await sharingSection(request.locale, who.user.baseId);
     const body = html`<p>${t('patientNumber')}: <span id="patient-number">${who.user.userId}</span></p>${list}${sharing}`;
