@@ -79,11 +79,11 @@ export async function startStack(opts: { adapterEnv?: Record<string, string> } =
  * From B's top page through Personal-Link (dev upstream `google`, test user `user`) until Personal-Link
  * redirects back to B's callback; returns that callback URL without requesting it.
  */
-export async function signInUntilCallback(browser: HttpBrowser, appUrl: string, user = 'hanako'): Promise<URL> {
+export async function signInUntilCallback(browser: HttpBrowser, appUrl: string, user = 'hanako', upstream = 'google'): Promise<URL> {
   const top = await browser.request(`${appUrl}/`);
   if (!top.text.includes('href="/auth/login"')) throw new Error('no sign-in link on the top page');
   const atCallback = (u: URL) => u.href.startsWith(`${appUrl}/auth/callback`);
-  const page = await drivePersonalLink(browser, await browser.follow(`${appUrl}/auth/login`, {}, atCallback), user, atCallback);
+  const page = await drivePersonalLink(browser, await browser.follow(`${appUrl}/auth/login`, {}, atCallback), user, atCallback, upstream);
   if (!page.stopped) throw new Error(`sign-in did not reach the callback: ${page.url.href}`);
   return page.url;
 }
@@ -91,14 +91,14 @@ export async function signInUntilCallback(browser: HttpBrowser, appUrl: string, 
 type Followed = Awaited<ReturnType<HttpBrowser['follow']>>;
 
 /** Clicks through Personal-Link's ID choice, the dev upstream's user choice and the consent page until `stop` or a page that is none of them. */
-export async function drivePersonalLink(browser: HttpBrowser, start: Followed, user: string, stop: (u: URL) => boolean = () => false): Promise<Followed> {
+export async function drivePersonalLink(browser: HttpBrowser, start: Followed, user: string, stop: (u: URL) => boolean = () => false, upstream = 'google'): Promise<Followed> {
   let page = start;
   for (let step = 0; step < 6; step++) {
     if (page.stopped || page.status !== 200) return page;
     const forms = parseForms(page.text);
     // Only sign-in pages: the signed-in resident pages also have an "add an upstream ID" form.
     if (!page.url.pathname.includes('/interaction/') && !page.text.includes('<h1>サインイン</h1>')) return page;
-    const next = forms.find((f) => f.fields.upstream === 'google') ?? forms.find((f) => f.buttons.some((b) => b.name === 'sub')) ?? forms.find((f) => f.action.endsWith('/confirm'));
+    const next = forms.find((f) => f.fields.upstream === upstream) ?? forms.find((f) => f.buttons.some((b) => b.name === 'sub')) ?? forms.find((f) => f.action.endsWith('/confirm'));
     if (!next) return page;
     const fields = next.buttons.some((b) => b.name === 'sub') ? { ...next.fields, sub: user } : next.fields;
     page = await browser.follow(new URL(next.action, page.url), { form: fields }, stop);
@@ -107,8 +107,8 @@ export async function drivePersonalLink(browser: HttpBrowser, start: Followed, u
 }
 
 /** A full sign-in; returns the page B shows afterwards (the vitals). */
-export async function signIn(browser: HttpBrowser, appUrl: string, user = 'hanako') {
-  const callback = await signInUntilCallback(browser, appUrl, user);
+export async function signIn(browser: HttpBrowser, appUrl: string, user = 'hanako', upstream = 'google') {
+  const callback = await signInUntilCallback(browser, appUrl, user, upstream);
   return browser.follow(callback);
 }
 

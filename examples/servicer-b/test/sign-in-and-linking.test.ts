@@ -160,4 +160,24 @@ describe('servicer B sign-in with Personal-Link', () => {
     const back = await browser.follow(new URL(logoutForm!.action, confirm.url), { form: { ...logoutForm!.fields, logout: 'yes' } }, (u) => u.origin === new URL(stack.appUrl).origin);
     expect(back.url.href).toBe(`${stack.appUrl}/`);
   });
+  it('when Personal-Link refuses the notices, shows an error page without a session, and the next sign-in repairs the link', async () => {
+    const grant = (scopes: string[]) => stack.pl.admin('PUT', `/api/v1/clients/${stack.rp.clientId}/api-access`, { scopes, consentReturnUris: [] });
+    expect((await grant([])).status).toBe(200);
+    const browser = new HttpBrowser();
+    try {
+      // The same person with another upstream ID: a new BaseID, so a new patient at B.
+      const refused = await signIn(browser, stack.appUrl, 'hanako', 'd-account');
+      expect(refused.status).toBe(502);
+      expect(refused.text).toContain('HEALTH_PL_UNAVAILABLE');
+      expect((await browser.request(`${stack.appUrl}/vitals`)).status).toBe(303);
+    } finally {
+      expect((await grant(['pl:ids', 'pl:consents'])).status).toBe(200);
+    }
+    const newcomer = (await users()).find((u) => !['H-000001', 'H-000002'].includes(u.user_id))!;
+    expect((await conversions()).find((c) => c.user_id === newcomer.user_id)).toMatchObject({ conversion_notified_at: null, linked_at: null });
+    const page = await signIn(browser, stack.appUrl, 'hanako', 'd-account');
+    expect(page.url.pathname).toBe('/vitals');
+    expect(page.text).toContain(newcomer.user_id);
+    expect((await conversions()).find((c) => c.user_id === newcomer.user_id)).toMatchObject({ conversion_notified_at: expect.any(Date), linked_at: expect.any(Date) });
+  });
 });
