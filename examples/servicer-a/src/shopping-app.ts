@@ -57,7 +57,8 @@ export interface ShoppingApp {
   returnUri: string;
 }
 
-type SignedIn = { userId: string; baseId: string; name: string };
+/** The ID token is kept for RP-initiated logout (id_token_hint). */
+type SignedIn = { userId: string; baseId: string; name: string; idToken: string };
 type PendingSignIn = { state: string; nonce: string; verifier: string };
 
 /** Known data items are shown with labels; others by their column name. */
@@ -178,6 +179,8 @@ export async function createShoppingApp(config: ShopConfig, deps: ShoppingAppDep
       return reply.sendPage(problemPage(locale, 'signInCancelled', SHOP_ERRORS.SHOP_AUTH_FAILED.code), 400);
     }
     let claims: oidc.IDToken;
+    let idToken: string;
+    let accessToken: string;
     try {
       const tokens = await oidc.authorizationCodeGrant(oidcConfig, callbackUrl, {
         pkceCodeVerifier: started.data.verifier,
@@ -186,18 +189,34 @@ export async function createShoppingApp(config: ShopConfig, deps: ShoppingAppDep
         idTokenExpected: true,
       });
       claims = tokens.claims()!;
+      idToken = tokens.id_token!;
+      accessToken = tokens.access_token;
     } catch (error) {
       request.log.warn({ code: SHOP_ERRORS.SHOP_AUTH_FAILED.code, err: error }, 'sign-in answer refused');
       return reply.sendPage(problemPage(locale, 'signInFailed', SHOP_ERRORS.SHOP_AUTH_FAILED.code), 400);
     }
     const baseId = String(claims.sub);
-    const name = typeof claims.name === 'string' && claims.name.length > 0 ? claims.name.slice(0, 100) : translator(shopMessages, locale)('appName');
     let user = await findUserByBaseId(db, baseId);
-    if (!user) user = await createUserWithConversion(db, schema, { baseId, displayName: name, at: now() });
+    if (!user) {
+      const name = await displayName(accessToken, baseId, claims.name, translator(shopMessages, locale)('guest'), request.log);
+      user = await createUserWithConversion(db, schema, { baseId, displayName: name, at: now() });
+    }
     await sendNotices(user, request.log);
-    await sessions.start(reply, { userId: user.userId, baseId, name: user.displayName });
+    await sessions.start(reply, { userId: user.userId, baseId, name: user.displayName, idToken });
     return reply.redirect('/', 303);
   });
+
+  /** A new member's name: from the ID token, else from Personal-Link's userinfo (scope profile), else "guest". */
+  async function displayName(accessToken: string, sub: string, fromIdToken: unknown, fallback: string, log: { warn(obj: object, msg: string): void }): Promise<string> {
+    if (typeof fromIdToken === 'string' && fromIdToken) return fromIdToken.slice(0, 100);
+    try {
+      const info = await oidc.fetchUserInfo(oidcConfig, accessToken, sub);
+      return typeof info.name === 'string' && info.name ? info.name.slice(0, 100) : fallback;
+    } catch (error) {
+      log.warn({ err: error }, 'userinfo failed; the member gets a placeholder name');
+      return fallback;
+    }
+  }
 
   /** ID完了通知 then ID連携完了通知, each until Personal-Link has acknowledged it once; retried at the next sign-in if it fails. */
   async function sendNotices(user: ShopUser, log: { warn(obj: object, msg: string): void }) {
@@ -217,9 +236,21 @@ export async function createShoppingApp(config: ShopConfig, deps: ShoppingAppDep
     }
   }
 
+  // RP-initiated logout: end the session here, then offer Personal-Link's end-session endpoint as a
+  // link (the pages' CSP form-action 'self' stops a form submission redirected to another origin).
   app.post('/sign-out', async (request, reply) => {
+    const who = await sessions.read(request);
     await sessions.destroy(request, reply);
-    return reply.redirect('/', 303);
+    if (!who) return reply.redirect('/', 303);
+    const locale = request.locale;
+    const t = translator(shopMessages, locale);
+    const end = oidc.buildEndSessionUrl(oidcConfig, { id_token_hint: who.data.idToken, post_logout_redirect_uri: `${base}/` });
+    return reply.sendPage(
+      frame(locale, {
+        title: t('signedOut'),
+        body: html`<p>${t('signedOutText')}</p><p>${linkButton({ href: end.href, label: t('signOutPl'), kind: 'primary' })}</p><p><a href="/">${t('home')}</a></p>`,
+      }),
+    );
   });
 
   // ------------------------------------------------------------------------------ pages

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HttpBrowser, parseForms } from '@jplink/personal-link/testing';
 import { testDatabaseUrl } from '@jplink/db/testing';
 import { createAdapterAdmin, defineVitalsDataService } from '../src/index.ts';
-import { drivePersonalLink, PERSONAL_LINK_SUBSYSTEM, plApi, signIn, startStack, type Stack } from './helpers.ts';
+import { deliverReflection, drivePersonalLink, plApi, signIn, startStack, type Stack } from './helpers.ts';
 
 const A_SUBSYSTEM = 'JP-TEST/COM/1111111111111/shopping';
 const RETURN = 'http://127.0.0.1:9/consents/done';
@@ -54,9 +54,8 @@ describe('a consent for B’s vitals', () => {
     expect((await browser.request(new URL(approve.action, approval.url), { form: approve.fields })).status).toBe(303);
 
     // The reflection Personal-Link queued for B, delivered to B's Adapter Server as Personal-Link.
-    const queued = await stack.pl.database.db.selectFrom('reflection_outbox').select(['payload', 'version']).where('consent_id', '=', consentId).executeTakeFirstOrThrow();
+    const queued = await deliverReflection(stack, consentId);
     expect(queued.payload).toMatchObject({ baseId, subsystemCode: 'vitals', status: 'active' });
-    expect((await stack.adapter.data('PUT', `/_personal-link/consents/${consentId}`, { client: PERSONAL_LINK_SUBSYSTEM, body: queued.payload })).status).toBe(200);
 
     const after = await browser.request(`${stack.appUrl}/vitals`);
     const sharing = after.text.slice(after.text.indexOf('<div id="sharing">'));
