@@ -30,8 +30,9 @@ export interface Stack {
  * - `pl`: a Personal-Link already running (servicer A's tests share one); not stopped with the stack.
  * - `network`: a test network (Center, A's and B's Security Servers): B's Adapter Server then sits
  *   behind B's Security Server and B's vitals are published as a personal data service for A's subsystem.
+ * - `vitals`: without a network, the vitals data service is defined but not published.
  */
-export async function startStack(opts: { adapterEnv?: Record<string, string>; pl?: RunningPersonalLink; network?: TestNetwork } = {}): Promise<Stack> {
+export async function startStack(opts: { adapterEnv?: Record<string, string>; pl?: RunningPersonalLink; network?: TestNetwork; vitals?: boolean } = {}): Promise<Stack> {
   const dir = await mkdtemp(join(tmpdir(), 'jplink-servicer-b-'));
   const pl = opts.pl ?? (await startTestPersonalLink());
   const behindSs: Record<string, string> = opts.network
@@ -68,7 +69,11 @@ export async function startStack(opts: { adapterEnv?: Record<string, string>; pl
   });
   const logger = createLogger({ name: 'servicer-b', level: process.env.JPLINK_TEST_LOG ?? 'silent' });
   const app = await startHealthcareApp(config, { database, logger });
-  if (opts.network) await defineVitalsDataService({ adapter: createAdapterAdmin({ url: adapter.adminUrl, apiKey: adapter.adminKey }), databaseUrl: testDatabaseUrl(), schema: database.schema, grantTo: CONSUMER_SUBSYSTEM });
+  if (opts.network || opts.vitals) {
+    const admin = createAdapterAdmin({ url: adapter.adminUrl, apiKey: adapter.adminKey });
+    // Without a Security Server the service is only defined (reflections need its Sub System Code), not published.
+    await defineVitalsDataService({ adapter: admin, databaseUrl: testDatabaseUrl(), schema: database.schema, ...(opts.network ? { grantTo: CONSUMER_SUBSYSTEM } : { publish: false }) });
+  }
   return {
     pl,
     adapter,
