@@ -83,6 +83,14 @@ function average(rows: Record<string, unknown>[], column: string): number | unde
   return values.length ? values.reduce((a, b) => a + b, 0) / values.length : undefined;
 }
 
+/** A table cell: `2026-12-04` → `12/4` (short enough for a phone's first column), numbers with separators. */
+function cell(column: string, value: unknown): string {
+  if (value === null || value === undefined) return '';
+  if (column === 'measured_on' && typeof value === 'string' && /^\d{4}-\d{2}-\d{2}/.test(value)) return `${Number(value.slice(5, 7))}/${Number(value.slice(8, 10))}`;
+  if (typeof value === 'number') return value.toLocaleString('ja-JP');
+  return String(value);
+}
+
 /** A message without placeholders, chosen at run time. */
 const plain = (t: Translate<(typeof shopMessages)['ja']>, key: ShopMessageKey): string => (t as unknown as (k: string) => string)(key);
 
@@ -106,6 +114,8 @@ export async function createShoppingApp(config: ShopConfig, deps: ShoppingAppDep
   const returnUri = `${base}/consents/done`;
   const secure = config.SHOP_SECURE_COOKIES;
   const insecureIssuer = new URL(config.SHOP_PL_ISSUER).protocol === 'http:';
+  /** Personal-Link's pages (sign-in, approval) are served at its issuer's origin. */
+  const plOrigin = new URL(config.SHOP_PL_ISSUER).origin;
   await migrate(deps.database, shopMigrations);
 
   // Discovery once at start: issuer, endpoints and JWKS location (the ID token is checked against them).
@@ -294,7 +304,10 @@ export async function createShoppingApp(config: ShopConfig, deps: ShoppingAppDep
     const t = translator(shopMessages, locale);
     const who = await sessions.read(request);
     if (!who) return reply.redirect('/', 303);
-    const show = (body: HtmlValue, status = 200) => reply.sendPage(frame(locale, { title: t('recommendations'), current: '/recommendations', who, body }), status);
+    // The consent form's answer redirects to Personal-Link's approval page: browsers check that
+    // redirect against this page's CSP form-action, so Personal-Link's origin is allowed here.
+    const show = (body: HtmlValue, status = 200) =>
+      reply.sendPage(frame(locale, { title: t('recommendations'), current: '/recommendations', who, body }), status, { formActionOrigins: [plOrigin] });
     const ask = html`<h2>${t('askTitle')}</h2><p>${t('askText', { items: itemsText(locale) })}</p>${askForm(locale, who.csrfToken, 'askButton')}`;
 
     const latest = await latestConsentRequest(db, who.data.userId);
@@ -308,17 +321,20 @@ export async function createShoppingApp(config: ShopConfig, deps: ShoppingAppDep
 
     // Given (as far as A knows): fetch from B through A's Security Server; B decides.
     try {
-      const { rows } = await deps.personalData.fetch({ baseId: who.data.baseId, purpose: config.SHOP_PURPOSE_CODE });
+      const { rows: fetched } = await deps.personalData.fetch({ baseId: who.data.baseId, purpose: config.SHOP_PURPOSE_CODE });
+      // Newest first (ISO dates sort as text); B answers only the items the resident consented to.
+      const rows = [...fetched].sort((a, b) => String(b.measured_on ?? '').localeCompare(String(a.measured_on ?? '')));
       const columns = config.SHOP_DATA_ITEMS.filter((c) => rows.length === 0 || c in rows[0]!);
       const rec = recommend(rows);
       return show(html`<section class="recommendation" data-recommendation="${rec}"><h2>${t('recommendationTitle')}</h2><p>${plain(t, rec)}</p></section>
 ${table({
   caption: t('vitalsCaption'),
   columns: columns.map((c) => (ITEM_KEYS[c] ? plain(t, ITEM_KEYS[c]) : c)),
-  rows: rows.map((r) => columns.map((c) => (r[c] === null || r[c] === undefined ? '' : String(r[c])))),
+  rows: rows.map((r) => columns.map((c) => cell(c, r[c]))),
   empty: t('vitalsNone'),
   numeric: columns.map((c, i) => (c === 'measured_on' ? -1 : i)).filter((i) => i >= 0),
 })}
+<p class="muted">${t('vitalsUnits')}</p>
 <p class="muted">${t('vitalsFrom')}</p>`);
     } catch (error) {
       if (!(error instanceof PersonalDataRefused)) throw error;

@@ -63,7 +63,7 @@ describe('servicer A with Personal-Link and servicer B', () => {
     const ask = await browser.request(`${stack.appUrl}/recommendations`);
     expect(ask.status).toBe(200);
     expect(ask.text).toContain('ヘルスケアサービスの記録を使ってよろしいですか');
-    expect(ask.text).toContain('測定日、最高血圧 (mmHg)、最低血圧 (mmHg)、心拍数 (回/分)、歩数');
+    expect(ask.text).toContain('測定日、最高血圧、最低血圧、心拍数、歩数');
 
     const given = await giveConsent(browser, stack);
     consentId = given.consentId;
@@ -91,6 +91,11 @@ describe('servicer A with Personal-Link and servicer B', () => {
     const body = page.text.slice(page.text.indexOf('<tbody>'), page.text.indexOf('</tbody>'));
     expect(body.match(/<tr>/g)).toHaveLength(own.length);
     for (const r of own) expect(body).toContain(`<td class="num">${r.systolic}</td>`);
+    // Newest first, dates short for a phone, step counts with separators.
+    const newest = await stack.health.database.db.selectFrom('vitals').select(['measured_on', 'steps']).where('user_id', '=', 'H-000001').orderBy('measured_on', 'desc').executeTakeFirstOrThrow();
+    const d = new Date(newest.measured_on as unknown as string);
+    expect(body.startsWith(`<tbody><tr><td>${d.getMonth() + 1}/${d.getDate()}</td>`)).toBe(true);
+    expect(body).toContain(`<td class="num">${newest.steps.toLocaleString('ja-JP')}</td>`);
     expect(page.text).not.toContain('体温');
     expect(page.text).toMatch(/data-recommendation="rec(Salt|Walk|Pulse|Default)"/);
     // The exchange went through A's Security Server as A's subsystem (and was logged there).
