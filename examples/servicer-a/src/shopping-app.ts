@@ -25,6 +25,7 @@ import {
   type NavItem,
   type Translate,
 } from '@jplink/ui';
+import { PersonalLinkError } from '@jplink/sdk';
 import type { ShopConfig } from './config.ts';
 import { SHOP_ERRORS } from './errors.ts';
 import { shopMessages, type ShopMessageKey } from './messages.ts';
@@ -373,12 +374,13 @@ ${error.reason === 'unavailable' ? '' : askForm(locale, who.csrfToken, 'askAgain
       if (!view.approvalUrl) return reply.redirect('/recommendations', 303);
       return reply.redirect(view.approvalUrl, 303);
     } catch (error) {
-      const code = (error as { code?: unknown }).code;
-      const notLinked = code === 'PL_CONSENT_SERVICE_NOT_LINKED';
-      request.log.warn({ err: error, code: notLinked ? SHOP_ERRORS.SHOP_CONSENT_NOT_LINKED.code : SHOP_ERRORS.SHOP_PL_UNAVAILABLE.code }, 'consent request failed');
-      const body = notLinked
-        ? html`${flashMessage({ kind: 'error', text: t('notLinked') })}${config.SHOP_PROVIDER_APP_URL ? html`<p>${linkButton({ href: config.SHOP_PROVIDER_APP_URL, label: t('openProvider'), kind: 'primary' })}</p>` : ''}`
-        : flashMessage({ kind: 'error', text: t('plUnavailable') });
+      // The SDK's PersonalLinkError carries Personal-Link's code.
+      const notLinked = error instanceof PersonalLinkError && error.code === 'PL_CONSENT_SERVICE_NOT_LINKED';
+      const code = notLinked ? SHOP_ERRORS.SHOP_CONSENT_NOT_LINKED.code : SHOP_ERRORS.SHOP_PL_UNAVAILABLE.code;
+      request.log.warn({ err: error, code }, 'consent request failed');
+      const body = html`${flashMessage({ kind: 'error', text: notLinked ? t('notLinked') : t('plUnavailable') })}
+<p class="muted">${t('errorCode', { code })}</p>
+${notLinked && config.SHOP_PROVIDER_APP_URL ? html`<p>${linkButton({ href: config.SHOP_PROVIDER_APP_URL, label: t('openProvider'), kind: 'primary' })}</p>` : ''}`;
       return reply.sendPage(frame(locale, { title: t('recommendations'), current: '/recommendations', who, body }), notLinked ? 409 : 502);
     }
   });

@@ -85,8 +85,8 @@ export async function startShopStack(opts: { network?: boolean } = {}): Promise<
   };
 }
 
-/** Signs the resident in to A (dev upstream `google`); returns the page A shows afterwards. */
-export const signIn = (browser: HttpBrowser, stack: ShopStack, user = 'hanako') => signInTo(browser, stack.appUrl, user, 'google', '/auth/sign-in');
+/** Signs the resident in to A (dev upstream `google` unless given); returns the page A shows afterwards. */
+export const signIn = (browser: HttpBrowser, stack: ShopStack, user = 'hanako', upstream = 'google') => signInTo(browser, stack.appUrl, user, upstream, '/auth/sign-in');
 export const signInUntilCallbackAtA = (browser: HttpBrowser, stack: ShopStack, user = 'hanako') => signInUntilCallback(browser, stack.appUrl, user, 'google', '/auth/sign-in');
 
 /** Signs the resident in to B, which links B at Personal-Link (B is the provider of a consent). */

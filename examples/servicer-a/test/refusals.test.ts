@@ -79,6 +79,34 @@ describe('servicer A refuses', () => {
     expect(answer.status).toBe(409);
     expect(answer.text).toContain('まだヘルスケアサービスと Personal-Link を連携していません。');
     expect(answer.text).toContain(`href="${stack.health.appUrl}"`);
+    expect(answer.text).toContain('SHOP_CONSENT_NOT_LINKED');
+    expect(await consentRows()).toEqual([]);
+  });
+
+  it('nothing when Personal-Link refuses its API: the member waits for the notices (sent again at the next sign-in), a consent request is 502', async () => {
+    const grant = (scopes: string[]) => stack.pl.admin('PUT', `/api/v1/clients/${stack.rp.clientId}/api-access`, { scopes, consentReturnUris: [`${stack.appUrl}/consents/done`] });
+    const conversions = () => stack.database.db.selectFrom('id_conversions').selectAll().execute();
+    const known = new Set((await conversions()).map((c) => c.user_id));
+    expect((await grant([])).status).toBe(200);
+    const browser = new HttpBrowser();
+    try {
+      // Another upstream ID: a new BaseID, so a new member at A.
+      const home = await signIn(browser, stack, 'taro', 'd-account');
+      expect(home.status).toBe(200);
+      expect(home.text).toContain('連携の手続き中です');
+      const page = await browser.request(`${stack.appUrl}/recommendations`);
+      const refused = await submit(browser, page, '/consents/request');
+      expect(refused.status).toBe(502);
+      expect(refused.text).toContain('SHOP_PL_UNAVAILABLE');
+      expect(refused.text).toContain('Personal-Link にいま接続できません。');
+    } finally {
+      expect((await grant(['pl:ids', 'pl:consents'])).status).toBe(200);
+    }
+    const newcomer = (await conversions()).find((c) => !known.has(c.user_id))!;
+    expect(newcomer).toMatchObject({ conversion_notified_at: null, linked_at: null });
+    const again = await signIn(new HttpBrowser(), stack, 'taro', 'd-account');
+    expect(again.text).toContain('連携済み');
+    expect((await conversions()).find((c) => c.user_id === newcomer.user_id)).toMatchObject({ conversion_notified_at: expect.any(Date), linked_at: expect.any(Date) });
     expect(await consentRows()).toEqual([]);
   });
 });
