@@ -6,7 +6,7 @@
 // A's next fetch shows the clear Japanese refusal.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HttpBrowser, parseForms } from '@jplink/personal-link/testing';
-import { CONSUMER_SUBSYSTEM, PROVIDER_SUBSYSTEM } from '@jplink/security-server/testing';
+import { CONSUMER_SUBSYSTEM, PROVIDER_SUBSYSTEM, adminClient } from '@jplink/security-server/testing';
 import { deliverReflection, giveConsent, linkB, plApi, signIn, startShopStack, submit, type ShopStack } from './helpers.ts';
 
 let stack: ShopStack;
@@ -102,6 +102,25 @@ describe('servicer A with Personal-Link and servicer B', () => {
     const logged = await vitalsExchanges();
     expect(logged.length).toBeGreaterThan(before);
     expect(logged.at(-1)).toMatchObject({ client: CONSUMER_SUBSYSTEM, service: `${PROVIDER_SUBSYSTEM}/vitals` });
+  });
+
+  it('says so when B’s Security Server no longer grants A’s subsystem (access denied), and shows the vitals again once granted', async () => {
+    const ssB = await adminClient(stack.net!.provider);
+    const rights = `/api/v1/clients/${PROVIDER_SUBSYSTEM.replaceAll('/', ':')}/services/vitals/access-rights`;
+    const subject = { subject: { kind: 'subsystem', id: CONSUMER_SUBSYSTEM } };
+    expect((await ssB('POST', `${rights}/revoke`, subject)).status).toBe(200);
+    try {
+      const refused = await browser.request(`${stack.appUrl}/recommendations`);
+      expect(refused.status).toBe(200);
+      expect(refused.text).toContain('data-refusal="access-denied"');
+      expect(refused.text).toContain('ヘルスケアサービスが、このサービスへの記録の提供を許可していません。');
+      expect(refused.text).not.toContain('<tbody>');
+      // Not a consent matter: A keeps the consent as given.
+      expect(await consentRows()).toEqual([expect.objectContaining({ consent_id: consentId, status: 'given' })]);
+    } finally {
+      expect((await ssB('POST', `${rights}/grant`, subject)).status).toBe(200);
+    }
+    expect((await browser.request(`${stack.appUrl}/recommendations`)).text).toContain('<tbody>');
   });
 
   it('after the resident withdraws in Personal-Link, A’s next fetch is refused with a clear Japanese message', async () => {
