@@ -31,6 +31,7 @@ describe('servicer A with Personal-Link and servicer B', () => {
     expect(top.status).toBe(200);
     expect(top.text).toContain('<html lang="ja">');
     expect(top.text).toContain('Personal-Link でサインイン');
+    expect((await new HttpBrowser().request(`${stack.appUrl}/?lang=en`)).text).toContain('Sign in with Personal-Link');
     const start = await new HttpBrowser().request(`${stack.appUrl}/auth/sign-in`);
     expect(start.status).toBe(303);
     expect(start.location!.href.startsWith(`${stack.pl.issuer}/auth`)).toBe(true);

@@ -120,6 +120,11 @@ describe('servicer A tells the resident', () => {
     const page = await browser.request(`${stack.appUrl}/recommendations`);
     const toPl = await submit(browser, page, '/consents/request', (u) => u.origin === new URL(stack.pl.baseUrl).origin);
     expect(toPl.stopped).toBe(true);
+    // Back at A before deciding: the request is pending, with the way back to Personal-Link.
+    const pending = await browser.request(`${stack.appUrl}/recommendations`);
+    expect(pending.text).toContain('同意の手続きがまだ終わっていません');
+    expect(pending.text).toContain(`href="${toPl.url.href}"`);
+    expect(await consentRows()).toEqual([expect.objectContaining({ user_id: 'S-000001', status: 'requested' })]);
     await drivePersonalLink(browser, await browser.follow(toPl.url), 'hanako');
     const decided = await submit(browser, await browser.follow(toPl.url), '/decline');
     const back = /href="([^"]*\/consents\/done)"/.exec(decided.text)![1]!;
