@@ -4,7 +4,7 @@
 // a PersonalLinkError with Personal-Link's status and code. The tokens are counted where
 // Personal-Link stores them (oidc_models, model ClientCredentials).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HttpBrowser, parseForms, startTestPersonalLink, type RunningPersonalLink } from '@jplink/personal-link/testing';
+import { HttpBrowser, parseForms, signInResident, startTestPersonalLink, type RunningPersonalLink } from '@jplink/personal-link/testing';
 import { PersonalLinkError, createPersonalLinkClient, type PersonalLinkClient } from '../src/index.ts';
 
 const RETURN = 'https://shop.example.jp/consents/done';
@@ -32,12 +32,7 @@ beforeAll(async () => {
 
   // A resident signs in to Personal-Link once (dev upstream `google`, user hanako): a BaseID.
   browser = new HttpBrowser();
-  const chooser = await browser.follow(`${pl.baseUrl}/my`);
-  const form = parseForms(chooser.text).find((f) => f.fields.upstream === 'google')!;
-  const atUpstream = await browser.follow(new URL(form.action, chooser.url), { form: form.fields });
-  const pick = parseForms(atUpstream.text).find((f) => f.buttons.some((b) => b.name === 'sub'))!;
-  const my = await browser.follow(new URL(pick.action, atUpstream.url), { form: { sub: 'hanako' } });
-  baseId = /<code data-base-id>([^<]+)<\/code>/.exec(my.text)![1]!;
+  ({ baseId } = await signInResident(browser, pl.baseUrl));
 }, 60_000);
 afterAll(async () => {
   shop?.close();
