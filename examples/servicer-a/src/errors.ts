@@ -5,7 +5,6 @@ import { defineErrors } from '@jplink/kit';
 export const SHOP_ERRORS = defineErrors({
   SHOP_AUTH_STATE_INVALID: { status: 400, message: 'The sign-in could not be matched to one started here (missing or different state); start it again.' },
   SHOP_AUTH_FAILED: { status: 400, message: 'Personal-Link’s answer could not be verified (code, PKCE, ID token or nonce).' },
-  SHOP_AUTH_REQUIRED: { status: 401, message: 'Sign in first.' },
   SHOP_PL_UNAVAILABLE: { status: 502, message: 'Personal-Link did not answer as expected; try again later.' },
   SHOP_CONSENT_NOT_LINKED: { status: 409, message: 'The resident has not linked the healthcare service yet.' },
 });

@@ -31,13 +31,24 @@ export async function startShoppingApp(
   config: ShopConfig,
   deps: { database: Database<ShopTables>; logger: Logger; credentials: { clientId: string; clientSecret: string }; personalLink?: PersonalLinkApi; personalData?: PersonalDataSource },
 ): Promise<{ url: string; port: number; close(): Promise<void> }> {
-  const personalLink = deps.personalLink ?? createPlApi({ issuer: config.SHOP_PL_ISSUER, ...deps.credentials });
-  const personalData =
-    deps.personalData ??
-    createPersonalDataSource({ securityServerUrl: config.SHOP_SS_URL, client: config.SHOP_CLIENT, provider: config.SHOP_PROVIDER, subsystemCode: config.SHOP_PROVIDER_SUBSYSTEM_CODE, operation: config.SHOP_PROVIDER_OPERATION });
+  // The SDK clients made here (not the ones passed in) are closed with the app.
+  const ownPl = deps.personalLink ? undefined : createPlApi({ issuer: config.SHOP_PL_ISSUER, ...deps.credentials });
+  const ownData = deps.personalData
+    ? undefined
+    : createPersonalDataSource({ securityServerUrl: config.SHOP_SS_URL, client: config.SHOP_CLIENT, provider: config.SHOP_PROVIDER, subsystemCode: config.SHOP_PROVIDER_SUBSYSTEM_CODE, operation: config.SHOP_PROVIDER_OPERATION });
+  const personalLink = deps.personalLink ?? ownPl!;
+  const personalData = deps.personalData ?? ownData!;
   const { app } = await createShoppingApp(config, { database: deps.database, logger: deps.logger, credentials: deps.credentials, personalLink, personalData });
   await app.listen({ host: config.SHOP_HOST, port: config.SHOP_PORT });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.SHOP_PORT;
-  return { url: config.SHOP_PUBLIC_URL, port, close: () => app.close() };
+  return {
+    url: config.SHOP_PUBLIC_URL,
+    port,
+    async close() {
+      await app.close();
+      ownPl?.close();
+      ownData?.close();
+    },
+  };
 }

@@ -3,6 +3,7 @@
 // app depends only on these two interfaces, so tests and the devnet pass the real clients in.
 import type { ConsentApiView, ConsentRequestBody } from '@jplink/contracts';
 
+/** Failures throw @jplink/sdk's PersonalLinkError (`status`, Personal-Link's `code`). */
 export interface PersonalLinkApi {
   /** ID完了通知 */
   notifyIdConversion(v: { baseId: string; localUserId: string }): Promise<unknown>;

@@ -25,6 +25,7 @@ import {
   type NavItem,
   type Translate,
 } from '@jplink/ui';
+import { PersonalLinkError } from '@jplink/sdk';
 import type { ShopConfig } from './config.ts';
 import { SHOP_ERRORS } from './errors.ts';
 import { shopMessages, type ShopMessageKey } from './messages.ts';
@@ -57,7 +58,8 @@ export interface ShoppingApp {
   returnUri: string;
 }
 
-type SignedIn = { userId: string; baseId: string; name: string };
+/** The ID token is kept for RP-initiated logout (id_token_hint). */
+type SignedIn = { userId: string; baseId: string; name: string; idToken: string };
 type PendingSignIn = { state: string; nonce: string; verifier: string };
 
 /** Known data items are shown with labels; others by their column name. */
@@ -80,6 +82,14 @@ const REFUSAL_TEXT: Record<FetchRefusal, ShopMessageKey> = {
 function average(rows: Record<string, unknown>[], column: string): number | undefined {
   const values = rows.map((r) => Number(r[column])).filter((v) => Number.isFinite(v));
   return values.length ? values.reduce((a, b) => a + b, 0) / values.length : undefined;
+}
+
+/** A table cell: `2026-12-04` → `12/4` (short enough for a phone's first column), numbers with separators. */
+function cell(column: string, value: unknown): string {
+  if (value === null || value === undefined) return '';
+  if (column === 'measured_on' && typeof value === 'string' && /^\d{4}-\d{2}-\d{2}/.test(value)) return `${Number(value.slice(5, 7))}/${Number(value.slice(8, 10))}`;
+  if (typeof value === 'number') return value.toLocaleString('ja-JP');
+  return String(value);
 }
 
 /** A message without placeholders, chosen at run time. */
@@ -105,6 +115,8 @@ export async function createShoppingApp(config: ShopConfig, deps: ShoppingAppDep
   const returnUri = `${base}/consents/done`;
   const secure = config.SHOP_SECURE_COOKIES;
   const insecureIssuer = new URL(config.SHOP_PL_ISSUER).protocol === 'http:';
+  /** Personal-Link's pages (sign-in, approval) are served at its issuer's origin. */
+  const plOrigin = new URL(config.SHOP_PL_ISSUER).origin;
   await migrate(deps.database, shopMigrations);
 
   // Discovery once at start: issuer, endpoints and JWKS location (the ID token is checked against them).
@@ -178,6 +190,8 @@ export async function createShoppingApp(config: ShopConfig, deps: ShoppingAppDep
       return reply.sendPage(problemPage(locale, 'signInCancelled', SHOP_ERRORS.SHOP_AUTH_FAILED.code), 400);
     }
     let claims: oidc.IDToken;
+    let idToken: string;
+    let accessToken: string;
     try {
       const tokens = await oidc.authorizationCodeGrant(oidcConfig, callbackUrl, {
         pkceCodeVerifier: started.data.verifier,
@@ -186,18 +200,34 @@ export async function createShoppingApp(config: ShopConfig, deps: ShoppingAppDep
         idTokenExpected: true,
       });
       claims = tokens.claims()!;
+      idToken = tokens.id_token!;
+      accessToken = tokens.access_token;
     } catch (error) {
       request.log.warn({ code: SHOP_ERRORS.SHOP_AUTH_FAILED.code, err: error }, 'sign-in answer refused');
       return reply.sendPage(problemPage(locale, 'signInFailed', SHOP_ERRORS.SHOP_AUTH_FAILED.code), 400);
     }
     const baseId = String(claims.sub);
-    const name = typeof claims.name === 'string' && claims.name.length > 0 ? claims.name.slice(0, 100) : translator(shopMessages, locale)('appName');
     let user = await findUserByBaseId(db, baseId);
-    if (!user) user = await createUserWithConversion(db, schema, { baseId, displayName: name, at: now() });
+    if (!user) {
+      const name = await displayName(accessToken, baseId, claims.name, translator(shopMessages, locale)('guest'), request.log);
+      user = await createUserWithConversion(db, schema, { baseId, displayName: name, at: now() });
+    }
     await sendNotices(user, request.log);
-    await sessions.start(reply, { userId: user.userId, baseId, name: user.displayName });
+    await sessions.start(reply, { userId: user.userId, baseId, name: user.displayName, idToken });
     return reply.redirect('/', 303);
   });
+
+  /** A new member's name: from the ID token, else from Personal-Link's userinfo (scope profile), else "guest". */
+  async function displayName(accessToken: string, sub: string, fromIdToken: unknown, fallback: string, log: { warn(obj: object, msg: string): void }): Promise<string> {
+    if (typeof fromIdToken === 'string' && fromIdToken) return fromIdToken.slice(0, 100);
+    try {
+      const info = await oidc.fetchUserInfo(oidcConfig, accessToken, sub);
+      return typeof info.name === 'string' && info.name ? info.name.slice(0, 100) : fallback;
+    } catch (error) {
+      log.warn({ err: error }, 'userinfo failed; the member gets a placeholder name');
+      return fallback;
+    }
+  }
 
   /** ID完了通知 then ID連携完了通知, each until Personal-Link has acknowledged it once; retried at the next sign-in if it fails. */
   async function sendNotices(user: ShopUser, log: { warn(obj: object, msg: string): void }) {
@@ -217,9 +247,21 @@ export async function createShoppingApp(config: ShopConfig, deps: ShoppingAppDep
     }
   }
 
+  // RP-initiated logout: end the session here, then offer Personal-Link's end-session endpoint as a
+  // link (the pages' CSP form-action 'self' stops a form submission redirected to another origin).
   app.post('/sign-out', async (request, reply) => {
+    const who = await sessions.read(request);
     await sessions.destroy(request, reply);
-    return reply.redirect('/', 303);
+    if (!who) return reply.redirect('/', 303);
+    const locale = request.locale;
+    const t = translator(shopMessages, locale);
+    const end = oidc.buildEndSessionUrl(oidcConfig, { id_token_hint: who.data.idToken, post_logout_redirect_uri: `${base}/` });
+    return reply.sendPage(
+      frame(locale, {
+        title: t('signedOut'),
+        body: html`<p>${t('signedOutText')}</p><p>${linkButton({ href: end.href, label: t('signOutPl'), kind: 'primary' })}</p><p><a href="/">${t('home')}</a></p>`,
+      }),
+    );
   });
 
   // ------------------------------------------------------------------------------ pages
@@ -263,7 +305,10 @@ export async function createShoppingApp(config: ShopConfig, deps: ShoppingAppDep
     const t = translator(shopMessages, locale);
     const who = await sessions.read(request);
     if (!who) return reply.redirect('/', 303);
-    const show = (body: HtmlValue, status = 200) => reply.sendPage(frame(locale, { title: t('recommendations'), current: '/recommendations', who, body }), status);
+    // The consent form's answer redirects to Personal-Link's approval page: browsers check that
+    // redirect against this page's CSP form-action, so Personal-Link's origin is allowed here.
+    const show = (body: HtmlValue, status = 200) =>
+      reply.sendPage(frame(locale, { title: t('recommendations'), current: '/recommendations', who, body }), status, { formActionOrigins: [plOrigin] });
     const ask = html`<h2>${t('askTitle')}</h2><p>${t('askText', { items: itemsText(locale) })}</p>${askForm(locale, who.csrfToken, 'askButton')}`;
 
     const latest = await latestConsentRequest(db, who.data.userId);
@@ -277,17 +322,20 @@ export async function createShoppingApp(config: ShopConfig, deps: ShoppingAppDep
 
     // Given (as far as A knows): fetch from B through A's Security Server; B decides.
     try {
-      const { rows } = await deps.personalData.fetch({ baseId: who.data.baseId, purpose: config.SHOP_PURPOSE_CODE });
+      const { rows: fetched } = await deps.personalData.fetch({ baseId: who.data.baseId, purpose: config.SHOP_PURPOSE_CODE });
+      // Newest first (ISO dates sort as text); B answers only the items the resident consented to.
+      const rows = [...fetched].sort((a, b) => String(b.measured_on ?? '').localeCompare(String(a.measured_on ?? '')));
       const columns = config.SHOP_DATA_ITEMS.filter((c) => rows.length === 0 || c in rows[0]!);
       const rec = recommend(rows);
       return show(html`<section class="recommendation" data-recommendation="${rec}"><h2>${t('recommendationTitle')}</h2><p>${plain(t, rec)}</p></section>
 ${table({
   caption: t('vitalsCaption'),
   columns: columns.map((c) => (ITEM_KEYS[c] ? plain(t, ITEM_KEYS[c]) : c)),
-  rows: rows.map((r) => columns.map((c) => (r[c] === null || r[c] === undefined ? '' : String(r[c])))),
+  rows: rows.map((r) => columns.map((c) => cell(c, r[c]))),
   empty: t('vitalsNone'),
   numeric: columns.map((c, i) => (c === 'measured_on' ? -1 : i)).filter((i) => i >= 0),
 })}
+<p class="muted">${t('vitalsUnits')}</p>
 <p class="muted">${t('vitalsFrom')}</p>`);
     } catch (error) {
       if (!(error instanceof PersonalDataRefused)) throw error;
@@ -326,12 +374,13 @@ ${error.reason === 'unavailable' ? '' : askForm(locale, who.csrfToken, 'askAgain
       if (!view.approvalUrl) return reply.redirect('/recommendations', 303);
       return reply.redirect(view.approvalUrl, 303);
     } catch (error) {
-      const code = (error as { code?: unknown }).code;
-      const notLinked = code === 'PL_CONSENT_SERVICE_NOT_LINKED';
-      request.log.warn({ err: error, code: notLinked ? SHOP_ERRORS.SHOP_CONSENT_NOT_LINKED.code : SHOP_ERRORS.SHOP_PL_UNAVAILABLE.code }, 'consent request failed');
-      const body = notLinked
-        ? html`${flashMessage({ kind: 'error', text: t('notLinked') })}${config.SHOP_PROVIDER_APP_URL ? html`<p>${linkButton({ href: config.SHOP_PROVIDER_APP_URL, label: t('openProvider'), kind: 'primary' })}</p>` : ''}`
-        : flashMessage({ kind: 'error', text: t('plUnavailable') });
+      // The SDK's PersonalLinkError carries Personal-Link's code.
+      const notLinked = error instanceof PersonalLinkError && error.code === 'PL_CONSENT_SERVICE_NOT_LINKED';
+      const code = notLinked ? SHOP_ERRORS.SHOP_CONSENT_NOT_LINKED.code : SHOP_ERRORS.SHOP_PL_UNAVAILABLE.code;
+      request.log.warn({ err: error, code }, 'consent request failed');
+      const body = html`${flashMessage({ kind: 'error', text: notLinked ? t('notLinked') : t('plUnavailable') })}
+<p class="muted">${t('errorCode', { code })}</p>
+${notLinked && config.SHOP_PROVIDER_APP_URL ? html`<p>${linkButton({ href: config.SHOP_PROVIDER_APP_URL, label: t('openProvider'), kind: 'primary' })}</p>` : ''}`;
       return reply.sendPage(frame(locale, { title: t('recommendations'), current: '/recommendations', who, body }), notLinked ? 409 : 502);
     }
   });

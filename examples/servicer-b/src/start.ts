@@ -19,7 +19,15 @@ export async function startHealthcareApp(config: HealthConfig, deps: { database:
   const creds = await readCredentials(config.HEALTH_PL_CREDENTIALS_FILE);
   const oidc = await discoverPersonalLink(config.HEALTH_PL_ISSUER, creds, { allowHttp: config.JPLINK_MODE === 'development' });
   const adapter = createAdapterAdmin({ url: config.HEALTH_ADAPTER_ADMIN_URL, apiKey: await readSecretFile(config.HEALTH_ADAPTER_ADMIN_KEY_FILE, 'HEALTH_ADAPTER_ADMIN_KEY_FILE') });
-  const app = await createHealthcareApp(config, { database: deps.database, logger: deps.logger, oidc, personalLink: createPersonalLinkApi(oidc), adapter });
+  const personalLink = createPersonalLinkApi({ issuer: config.HEALTH_PL_ISSUER, ...creds });
+  const app = await createHealthcareApp(config, { database: deps.database, logger: deps.logger, oidc, personalLink, adapter });
   const bound = await listen(app, { host: config.HEALTH_HOST, port: config.HEALTH_PORT });
-  return { url: bound.url, port: bound.port, close: () => app.close() };
+  return {
+    url: bound.url,
+    port: bound.port,
+    async close() {
+      await app.close();
+      personalLink.close();
+    },
+  };
 }

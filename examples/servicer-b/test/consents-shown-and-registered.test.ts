@@ -5,9 +5,7 @@
 // registers that version back to Personal-Link (許諾情報登録), which records a `registered` event.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HttpBrowser, parseForms } from '@jplink/personal-link/testing';
-import { testDatabaseUrl } from '@jplink/db/testing';
-import { createAdapterAdmin, defineVitalsDataService } from '../src/index.ts';
-import { drivePersonalLink, PERSONAL_LINK_SUBSYSTEM, plApi, signIn, startStack, type Stack } from './helpers.ts';
+import { deliverReflection, drivePersonalLink, plApi, signIn, startStack, type Stack } from './helpers.ts';
 
 const A_SUBSYSTEM = 'JP-TEST/COM/1111111111111/shopping';
 const RETURN = 'http://127.0.0.1:9/consents/done';
@@ -15,9 +13,8 @@ const RETURN = 'http://127.0.0.1:9/consents/done';
 let stack: Stack;
 let shop: { clientId: string; clientSecret: string };
 beforeAll(async () => {
-  stack = await startStack();
   // B's Sub System Code must exist at its Adapter Server for a reflection to land (no Security Server here: not published).
-  await defineVitalsDataService({ adapter: createAdapterAdmin({ url: stack.adapter.adminUrl, apiKey: stack.adapter.adminKey }), databaseUrl: testDatabaseUrl(), schema: stack.database.schema, publish: false });
+  stack = await startStack({ vitals: true });
   shop = await stack.pl.registerRp({ clientId: 'shopping-app', memberSubsystem: A_SUBSYSTEM, displayName: { ja: 'とよのショッピング', en: 'Toyono Shopping' }, redirectUris: ['http://127.0.0.1:9/auth/callback'], grantTypes: ['authorization_code', 'client_credentials'] });
   expect((await stack.pl.admin('PUT', `/api/v1/clients/${shop.clientId}/api-access`, { scopes: ['pl:ids', 'pl:consents'], consentReturnUris: [RETURN] })).status).toBe(200);
 }, 120_000);
@@ -54,9 +51,8 @@ describe('a consent for B’s vitals', () => {
     expect((await browser.request(new URL(approve.action, approval.url), { form: approve.fields })).status).toBe(303);
 
     // The reflection Personal-Link queued for B, delivered to B's Adapter Server as Personal-Link.
-    const queued = await stack.pl.database.db.selectFrom('reflection_outbox').select(['payload', 'version']).where('consent_id', '=', consentId).executeTakeFirstOrThrow();
+    const queued = await deliverReflection(stack, consentId);
     expect(queued.payload).toMatchObject({ baseId, subsystemCode: 'vitals', status: 'active' });
-    expect((await stack.adapter.data('PUT', `/_personal-link/consents/${consentId}`, { client: PERSONAL_LINK_SUBSYSTEM, body: queued.payload })).status).toBe(200);
 
     const after = await browser.request(`${stack.appUrl}/vitals`);
     const sharing = after.text.slice(after.text.indexOf('<div id="sharing">'));

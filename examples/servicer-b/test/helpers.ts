@@ -9,7 +9,8 @@ import { createTestDatabase, testDatabaseUrl, type TestDatabase } from '@jplink/
 import { freePort } from '@jplink/testing';
 import { HttpBrowser, parseForms, startTestPersonalLink, type RunningPersonalLink } from '@jplink/personal-link/testing';
 import { startTestAdapter, type RunningAdapter } from '@jplink/adapter-server/testing';
-import { healthConfigSchema, startHealthcareApp, type HealthTables, type RunningHealthcareApp } from '../src/index.ts';
+import { CONSUMER_SUBSYSTEM, PROVIDER_SUBSYSTEM, type TestNetwork } from '@jplink/security-server/testing';
+import { createAdapterAdmin, defineVitalsDataService, healthConfigSchema, startHealthcareApp, type HealthTables, type RunningHealthcareApp } from '../src/index.ts';
 
 export const B_SUBSYSTEM = 'JP-TEST/COM/2222222222222/healthcare';
 export const PERSONAL_LINK_SUBSYSTEM = 'JP-TEST/GOV/9999999999999/personal-link';
@@ -24,10 +25,20 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-export async function startStack(opts: { adapterEnv?: Record<string, string> } = {}): Promise<Stack> {
+/**
+ * B's app with its Adapter Server on a fresh schema, signing in with Personal-Link.
+ * - `pl`: a Personal-Link already running (servicer A's tests share one); not stopped with the stack.
+ * - `network`: a test network (Center, A's and B's Security Servers): B's Adapter Server then sits
+ *   behind B's Security Server and B's vitals are published as a personal data service for A's subsystem.
+ * - `vitals`: without a network, the vitals data service is defined but not published.
+ */
+export async function startStack(opts: { adapterEnv?: Record<string, string>; pl?: RunningPersonalLink; network?: TestNetwork; vitals?: boolean } = {}): Promise<Stack> {
   const dir = await mkdtemp(join(tmpdir(), 'jplink-servicer-b-'));
-  const pl = await startTestPersonalLink();
-  const adapter = await startTestAdapter({ ADAPTER_PERSONAL_LINK_CLIENT: PERSONAL_LINK_SUBSYSTEM, ...opts.adapterEnv });
+  const pl = opts.pl ?? (await startTestPersonalLink());
+  const behindSs: Record<string, string> = opts.network
+    ? { ADAPTER_SS_ADMIN_URL: opts.network.provider.adminUrl, ADAPTER_SS_ADMIN_KEY_FILE: opts.network.provider.ss.files.adminApiKey, ADAPTER_PROVIDER_SUBSYSTEM: PROVIDER_SUBSYSTEM }
+    : {};
+  const adapter = await startTestAdapter({ ADAPTER_PERSONAL_LINK_CLIENT: PERSONAL_LINK_SUBSYSTEM, ...behindSs, ...opts.adapterEnv });
   const database = await createTestDatabase<HealthTables>('healthcare');
   const port = await freePort();
   const appUrl = `http://127.0.0.1:${port}`;
@@ -58,6 +69,11 @@ export async function startStack(opts: { adapterEnv?: Record<string, string> } =
   });
   const logger = createLogger({ name: 'servicer-b', level: process.env.JPLINK_TEST_LOG ?? 'silent' });
   const app = await startHealthcareApp(config, { database, logger });
+  if (opts.network || opts.vitals) {
+    const admin = createAdapterAdmin({ url: adapter.adminUrl, apiKey: adapter.adminKey });
+    // Without a Security Server the service is only defined (reflections need its Sub System Code), not published.
+    await defineVitalsDataService({ adapter: admin, databaseUrl: testDatabaseUrl(), schema: database.schema, ...(opts.network ? { grantTo: CONSUMER_SUBSYSTEM } : { publish: false }) });
+  }
   return {
     pl,
     adapter,
@@ -68,7 +84,7 @@ export async function startStack(opts: { adapterEnv?: Record<string, string> } =
     async stop() {
       await app.close();
       await adapter.stop();
-      await pl.stop();
+      if (!opts.pl) await pl.stop();
       await database.drop();
       await rm(dir, { recursive: true, force: true });
     },
@@ -76,14 +92,15 @@ export async function startStack(opts: { adapterEnv?: Record<string, string> } =
 }
 
 /**
- * From B's top page through Personal-Link (dev upstream `google`, test user `user`) until Personal-Link
- * redirects back to B's callback; returns that callback URL without requesting it.
+ * From the app's top page (B's, or A's with its `signInPath`) through Personal-Link (dev upstream
+ * `google`, test user `user`) until Personal-Link redirects back to the app's callback; returns that
+ * callback URL without requesting it.
  */
-export async function signInUntilCallback(browser: HttpBrowser, appUrl: string, user = 'hanako', upstream = 'google'): Promise<URL> {
+export async function signInUntilCallback(browser: HttpBrowser, appUrl: string, user = 'hanako', upstream = 'google', signInPath = '/auth/login'): Promise<URL> {
   const top = await browser.request(`${appUrl}/`);
-  if (!top.text.includes('href="/auth/login"')) throw new Error('no sign-in link on the top page');
+  if (!top.text.includes(`href="${signInPath}"`)) throw new Error('no sign-in link on the top page');
   const atCallback = (u: URL) => u.href.startsWith(`${appUrl}/auth/callback`);
-  const page = await drivePersonalLink(browser, await browser.follow(`${appUrl}/auth/login`, {}, atCallback), user, atCallback, upstream);
+  const page = await drivePersonalLink(browser, await browser.follow(`${appUrl}${signInPath}`, {}, atCallback), user, atCallback, upstream);
   if (!page.stopped) throw new Error(`sign-in did not reach the callback: ${page.url.href}`);
   return page.url;
 }
@@ -106,9 +123,9 @@ export async function drivePersonalLink(browser: HttpBrowser, start: Followed, u
   throw new Error('Personal-Link sign-in did not finish');
 }
 
-/** A full sign-in; returns the page B shows afterwards (the vitals). */
-export async function signIn(browser: HttpBrowser, appUrl: string, user = 'hanako', upstream = 'google') {
-  const callback = await signInUntilCallback(browser, appUrl, user, upstream);
+/** A full sign-in; returns the page the app shows afterwards (B: the vitals). */
+export async function signIn(browser: HttpBrowser, appUrl: string, user = 'hanako', upstream = 'google', signInPath = '/auth/login') {
+  const callback = await signInUntilCallback(browser, appUrl, user, upstream, signInPath);
   return browser.follow(callback);
 }
 
@@ -124,4 +141,15 @@ export async function plApi(stack: Stack, method: string, path: string, body?: u
   const response = await fetch(`${origin}/api/pl/v1${path}`, { method, headers: { authorization: `Bearer ${access_token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) }, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
   const text = await response.text();
   return { status: response.status, body: text ? JSON.parse(text) : null };
+}
+
+/**
+ * Delivers the newest reflection Personal-Link queued for a consent to B's Adapter Server, as
+ * Personal-Link's worker would through the Security Servers (not configured in these tests).
+ */
+export async function deliverReflection(stack: Stack, consentId: string): Promise<{ payload: any; version: number }> {
+  const queued = await stack.pl.database.db.selectFrom('reflection_outbox').select(['payload', 'version']).where('consent_id', '=', consentId).orderBy('version', 'desc').executeTakeFirstOrThrow();
+  const delivered = await stack.adapter.data('PUT', `/_personal-link/consents/${consentId}`, { client: PERSONAL_LINK_SUBSYSTEM, body: queued.payload });
+  if (delivered.status !== 200) throw new Error(`reflection refused: ${delivered.status} ${JSON.stringify(delivered.body)}`);
+  return queued as { payload: any; version: number };
 }

@@ -38,7 +38,7 @@ export {
   type TableOptions,
 } from './components.ts';
 export { assetUrl } from './assets.ts';
-export { CONTENT_SECURITY_POLICY, PAGE_HEADERS, registerUi, type UiOptions } from './plugin.ts';
+export { CONTENT_SECURITY_POLICY, PAGE_HEADERS, pageHeaders, registerUi, type UiOptions } from './plugin.ts';
 export {
   createMemorySessionStore,
   createSessions,

@@ -17,7 +17,8 @@ declare module 'fastify' {
   }
   interface FastifyReply {
     /** Sends a page as `text/html; charset=utf-8` with the kit's security headers (status default 200). */
-    sendPage(page: SafeHtml, status?: number): FastifyReply;
+    /** `formActionOrigins`: other origins a form of this page may end up at (see pageHeaders). */
+    sendPage(page: SafeHtml, status?: number, opts?: { formActionOrigins?: readonly string[] }): FastifyReply;
   }
 }
 
@@ -40,6 +41,17 @@ export const PAGE_HEADERS: Readonly<Record<string, string>> = Object.freeze({
   'cache-control': 'no-store',
 });
 
+/**
+ * Page headers whose CSP lets forms reach `origins` too: browsers apply form-action to the redirects
+ * that follow a form post (a consent request answered with a redirect to Personal-Link, a sign-in
+ * form sent on to an upstream ID provider). Anything but a plain http(s) origin is left out.
+ */
+export function pageHeaders(origins: readonly string[] = []): Record<string, string> {
+  const extra = [...new Set(origins)].filter((o) => /^https?:\/\/[A-Za-z0-9.\-:[\]]+$/.test(o));
+  if (extra.length === 0) return { ...PAGE_HEADERS };
+  return { ...PAGE_HEADERS, 'content-security-policy': CONTENT_SECURITY_POLICY.replace("form-action 'self'", `form-action 'self' ${extra.join(' ')}`) };
+}
+
 const LANG_COOKIE_MAX_AGE = 365 * 24 * 60 * 60;
 
 // Any type provider: kit apps use zod's, tests may use plain Fastify.
@@ -60,7 +72,7 @@ export function registerUi(app: AnyFastify, opts: UiOptions): void {
     if (chosen) setCookie(reply, LANG_COOKIE, chosen, { secure: opts.secureCookies, maxAgeSeconds: LANG_COOKIE_MAX_AGE });
   });
 
-  fastify.decorateReply('sendPage', function sendPage(this: FastifyReply, page: SafeHtml, status = 200) {
-    return this.code(status).headers(PAGE_HEADERS).send(page.html);
+  fastify.decorateReply('sendPage', function sendPage(this: FastifyReply, page: SafeHtml, status = 200, o: { formActionOrigins?: readonly string[] } = {}) {
+    return this.code(status).headers(o.formActionOrigins ? pageHeaders(o.formActionOrigins) : PAGE_HEADERS).send(page.html);
   });
 }

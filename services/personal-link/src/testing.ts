@@ -181,3 +181,19 @@ export function parseForms(page: string): { action: string; method: string; fiel
   }
   return forms;
 }
+
+/**
+ * A resident signs in to Personal-Link's own pages (`/my`) with a dev upstream ID and gets a
+ * BaseID; the browser keeps the resident session (for approving consents, for example).
+ */
+export async function signInResident(browser: HttpBrowser, baseUrl: string, user = 'hanako', upstream = 'google'): Promise<{ baseId: string }> {
+  const chooser = await browser.follow(`${baseUrl}/my`);
+  const choice = parseForms(chooser.text).find((f) => f.fields.upstream === upstream);
+  if (!choice) throw new Error(`no upstream ${upstream} on ${chooser.url.href}`);
+  const atUpstream = await browser.follow(new URL(choice.action, chooser.url), { form: choice.fields });
+  const pick = parseForms(atUpstream.text).find((f) => f.buttons.some((b) => b.name === 'sub'));
+  const my = pick ? await browser.follow(new URL(pick.action, atUpstream.url), { form: { sub: user } }) : atUpstream;
+  const baseId = /<code data-base-id>([^<]+)<\/code>/.exec(my.text)?.[1];
+  if (!baseId) throw new Error(`the resident sign-in did not reach /my: ${my.status} ${my.url.href}`);
+  return { baseId };
+}

@@ -1,6 +1,9 @@
 // Shared bits of Personal-Link's pages: the locale outside Fastify (oidc-provider's Koa context),
 // the CSP widened for forms whose answer redirects to another site, and the error page.
-import { CONTENT_SECURITY_POLICY, DEFAULT_LOCALE, html, isLocale, localeFromAcceptLanguage, page, PAGE_HEADERS, translator, type Locale, type SafeHtml } from '@jplink/ui';
+import { DEFAULT_LOCALE, html, isLocale, localeFromAcceptLanguage, page, translator, type Locale, type SafeHtml } from '@jplink/ui';
+
+/** Page headers with more form-action origins: one definition, in the UI kit. */
+export { pageHeaders } from '@jplink/ui';
 import { plErrorMessages, plMessages } from './messages.ts';
 
 export function readCookieHeader(header: string | undefined, name: string): string | undefined {
@@ -22,16 +25,6 @@ export function localeOf(headers: { cookie?: string | undefined; 'accept-languag
   const chosen = readCookieHeader(headers.cookie, 'lang');
   if (isLocale(chosen)) return chosen;
   return localeFromAcceptLanguage(headers['accept-language']) ?? DEFAULT_LOCALE;
-}
-
-/**
- * Page headers whose CSP lets forms reach `origins` too: browsers apply form-action to the
- * redirects that follow a form post (to the upstream ID provider, back to the RP).
- */
-export function pageHeaders(origins: readonly string[] = []): Record<string, string> {
-  const extra = [...new Set(origins)].filter((o) => /^https?:\/\/[A-Za-z0-9.\-:[\]]+$/.test(o));
-  if (extra.length === 0) return { ...PAGE_HEADERS };
-  return { ...PAGE_HEADERS, 'content-security-policy': CONTENT_SECURITY_POLICY.replace("form-action 'self'", `form-action 'self' ${extra.join(' ')}`) };
 }
 
 /**
