@@ -27,7 +27,8 @@ export function createPlApi(options: { issuer: string; clientId: string; clientS
     const r = await doFetch(`${issuer}/token`, {
       method: 'POST',
       headers: { authorization: `Basic ${Buffer.from(`${encodeURIComponent(options.clientId)}:${encodeURIComponent(options.clientSecret)}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ grant_type: 'client_credentials' }).toString(),
+      // The RP API refuses a token without its scopes (PL_API_SCOPE_MISSING).
+      body: new URLSearchParams({ grant_type: 'client_credentials', scope: 'pl:ids pl:consents' }).toString(),
     });
     const body = (await r.json().catch(() => ({}))) as { access_token?: string; expires_in?: number };
     if (r.status !== 200 || !body.access_token) throw new PersonalLinkApiError(r.status, 'token');
