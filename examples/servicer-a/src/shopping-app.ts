@@ -178,6 +178,7 @@ export async function createShoppingApp(config: ShopConfig, deps: ShoppingAppDep
       return reply.sendPage(problemPage(locale, 'signInCancelled', SHOP_ERRORS.SHOP_AUTH_FAILED.code), 400);
     }
     let claims: oidc.IDToken;
+    let accessToken: string;
     try {
       const tokens = await oidc.authorizationCodeGrant(oidcConfig, callbackUrl, {
         pkceCodeVerifier: started.data.verifier,
@@ -186,12 +187,21 @@ export async function createShoppingApp(config: ShopConfig, deps: ShoppingAppDep
         idTokenExpected: true,
       });
       claims = tokens.claims()!;
+      accessToken = tokens.access_token;
     } catch (error) {
       request.log.warn({ code: SHOP_ERRORS.SHOP_AUTH_FAILED.code, err: error }, 'sign-in answer refused');
       return reply.sendPage(problemPage(locale, 'signInFailed', SHOP_ERRORS.SHOP_AUTH_FAILED.code), 400);
     }
     const baseId = String(claims.sub);
-    const name = typeof claims.name === 'string' && claims.name.length > 0 ? claims.name.slice(0, 100) : translator(shopMessages, locale)('appName');
+    // Personal-Link puts the name in userinfo (scope profile), not in the ID token.
+    let fullName: unknown = claims.name;
+    if (typeof fullName !== 'string' || !fullName) {
+      fullName = await oidc.fetchUserInfo(oidcConfig, accessToken, baseId).then(
+        (info) => info.name,
+        (error: unknown) => request.log.warn({ err: error }, 'userinfo failed; the member gets a placeholder name'),
+      );
+    }
+    const name = typeof fullName === 'string' && fullName.length > 0 ? fullName.slice(0, 100) : translator(shopMessages, locale)('appName');
     let user = await findUserByBaseId(db, baseId);
     if (!user) user = await createUserWithConversion(db, schema, { baseId, displayName: name, at: now() });
     await sendNotices(user, request.log);
