@@ -333,8 +333,9 @@ ${error.reason === 'unavailable' ? '' : askForm(locale, who.csrfToken, 'askAgain
         returnUri,
       });
       await insertConsentRequest(db, { consentId: view.consentId, userId: who.data.userId, status: view.status, version: view.version, approvalUrl: view.approvalUrl ?? '', at: validFrom });
-      if (!view.approvalUrl) return reply.redirect('/recommendations', 303);
-      return reply.redirect(view.approvalUrl, 303);
+      // Back to our own page, which links to the approval page: the pages' CSP (form-action 'self')
+      // stops a form submission that is redirected to another origin, such as Personal-Link's.
+      return reply.redirect('/recommendations', 303);
     } catch (error) {
       const code = (error as { code?: unknown }).code;
       const notLinked = code === 'PL_CONSENT_SERVICE_NOT_LINKED';
