@@ -1,7 +1,6 @@
 // `jplink devnet` as a user runs it: a real child process on the embedded database. It writes a
 // manifest that validates against the contracts schema, serves the Center, stops cleanly on
 // SIGINT without leaving a process, and a restart continues with the same CA and data.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -10,48 +9,12 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { devnetManifestSchema, type DevnetManifest } from '@jplink/contracts';
 import { rootCertificatesFromPem, verifyEvidence } from '@jplink/evidence';
 import { HttpBrowser, parseForms } from '@jplink/personal-link/testing';
+import { devnetPortBase, processAlive, runJplink, startDevnetProcess, stopAllDevnets, stopDevnetProcess } from './devnet-process.ts';
 
-const bin = new URL('../bin/jplink.mjs', import.meta.url).pathname;
 const home = await mkdtemp(join(tmpdir(), 'jplink-devnet-test-'));
-// Above the ports freePort() hands out (20000–29999) and below the kernel's ephemeral range.
-const portBase = 30_000 + 10 * Math.floor(Math.random() * 200);
-
-/** Every devnet started here: a failed assertion must not leave one running. */
-const children: ChildProcess[] = [];
-
-interface Running {
-  child: ChildProcess;
-  output: () => string;
-  seconds: number;
-}
-
-async function start(): Promise<Running> {
-  const child = spawn(process.execPath, [bin, 'devnet', '--home', home, '--port-base', String(portBase), '--instance', 'JP-TEST'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  let output = '';
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const seconds = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`devnet did not start in 240 s:\n${output}`)), 240_000);
-    child.stdout!.on('data', () => {
-      const match = /is up in ([\d.]+) s/.exec(output);
-      if (match) {
-        clearTimeout(timer);
-        resolve(Number(match[1]));
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`devnet exited with ${code}:\n${output}`)));
-  });
-  return { child, output: () => output, seconds };
-}
-
-async function stop(running: Running): Promise<number | null> {
-  const exited = new Promise<number | null>((resolve) => running.child.once('exit', (code) => resolve(code)));
-  running.child.kill('SIGINT');
-  return exited;
-}
+const portBase = devnetPortBase();
+const start = () => startDevnetProcess({ home, portBase });
+const stop = stopDevnetProcess;
 
 /** The try-it PR-REST call of the Adapter Server's sample data service. */
 async function readCheckups(manifest: DevnetManifest) {
@@ -129,21 +92,8 @@ async function consentJourney(manifest: DevnetManifest) {
   return { consentId, baseId, atProvider };
 }
 
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 afterAll(async () => {
-  for (const child of children.filter((c) => c.exitCode === null && c.signalCode === null)) {
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGINT');
-    await exited;
-  }
+  await stopAllDevnets();
   await rm(home, { recursive: true, force: true });
 });
 
@@ -302,10 +252,7 @@ describe('jplink devnet', () => {
   }, 600_000);
 
   it('refuses unknown options with usage help', async () => {
-    const child = spawn(process.execPath, [bin, 'devnet', '--no-such-option'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
-    const code = await new Promise((resolve) => child.once('exit', resolve));
+    const { code, stderr } = await runJplink(['devnet', '--no-such-option']);
     expect(code).toBe(64);
     expect(stderr).toContain('Usage: jplink');
   });
