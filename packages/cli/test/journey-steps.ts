@@ -1,6 +1,6 @@
 // The resident's journey through a running devnet, in Chromium on a 360 px phone, in Japanese
-// (used by journey.test.ts; docs/journey.md walks the same steps by hand). Each step saves a
-// screenshot named after it in `shots`.
+// (used by journey.test.ts; docs/journey.md walks the same steps by hand and shows these
+// screenshots). Each step saves a screenshot named after it in `shots`.
 import { join } from 'node:path';
 import type { DevnetManifest } from '@jplink/contracts';
 import { newPhonePage, type Browser } from '@jplink/testing';
@@ -23,7 +23,8 @@ export async function runJourney(manifest: DevnetManifest, browser: Browser, sho
   const a = shopping!.appUrl!;
   const b = healthcare!.appUrl!;
   const pl = manifest.personalLink!.appUrl;
-  const page = await newPhonePage(browser, { locale: 'ja-JP' });
+  // Scale 1: the screenshots are what docs/journey.md shows (360 px wide, small files).
+  const page = await newPhonePage(browser, { deviceScaleFactor: 1 });
   // Personal-Link asks "really withdraw?" in a dialog: the resident says yes.
   page.on('dialog', (dialog) => void dialog.accept());
   try {
