@@ -8,6 +8,7 @@ const children: ChildProcess[] = [];
 
 export interface RunningDevnet {
   child: ChildProcess;
+  portBase: number;
   output: () => string;
   /** The cold- or warm-start time devnet printed. */
   seconds: number;
@@ -42,7 +43,7 @@ export async function startDevnetProcess(options: { home: string; portBase: numb
       reject(new Error(`devnet exited with ${code}:\n${output}`));
     });
   });
-  return { child, output: () => output, seconds };
+  return { child, portBase: options.portBase, output: () => output, seconds };
 }
 
 /** SIGINT, as Ctrl+C; resolves with the exit code. */

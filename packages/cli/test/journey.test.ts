@@ -5,7 +5,8 @@
 // Personal-Link, A shows the vitals fetched from B through two Security Servers, the resident
 // withdraws, and A's next fetch is refused with a clear message. Then the evidence of the
 // successful exchange, taken from both Security Servers with `jplink ss evidence`, passes
-// `jplink verify` with the network's root CA alone. Screenshots: .test-results/journey/.
+// `jplink verify` with the network's root CA alone. After a restart the resident is still known
+// and the withdrawal still holds. Screenshots: .test-results/journey/.
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +14,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { devnetManifestSchema, type DevnetManifest } from '@jplink/contracts';
 import { launchBrowser, type Browser } from '@jplink/testing';
 import { devnetPortBase, processAlive, runJplink, startDevnetProcess, stopAllDevnets, stopDevnetProcess } from './devnet-process.ts';
-import { runJourney } from './journey-steps.ts';
+import { revisitShopping, runJourney } from './journey-steps.ts';
 
 const home = await mkdtemp(join(tmpdir(), 'jplink-journey-'));
 const shots = new URL('../../../.test-results/journey/', import.meta.url).pathname;
@@ -53,7 +54,7 @@ async function evidenceVerifies(manifest: DevnetManifest, securityServerId: stri
 }
 
 describe('the resident journey on the devnet', () => {
-  it('signs in to A and B, consents, sees B’s vitals at A, withdraws, is refused; the exchange’s evidence verifies', async () => {
+  it('signs in to A and B, consents, sees B’s vitals at A, withdraws, is refused; the exchange’s evidence verifies; a restart keeps the resident and the withdrawal', async () => {
     const running = await startDevnetProcess({ home, portBase: devnetPortBase() });
     console.info(`[journey test] devnet up in ${running.seconds} s`);
     const manifest = devnetManifestSchema.parse(JSON.parse(await readFile(join(home, 'devnet.json'), 'utf8')));
@@ -86,5 +87,17 @@ describe('the resident journey on the devnet', () => {
 
     expect(await stopDevnetProcess(running)).toBe(0);
     expect(processAlive(running.child.pid!)).toBe(false);
+
+    // A restart keeps the resident and the consent history: the same member number at A, and A
+    // still knows the consent was withdrawn (it offers to ask again instead of showing data).
+    const again = await startDevnetProcess({ home, portBase: running.portBase });
+    console.info(`[journey test] restart: up in ${again.seconds} s`);
+    const revisit = await revisitShopping(manifest, browser, shots);
+    expect(revisit.shopUserId).toBe(journey.shopUserId);
+    expect(revisit.text).toContain('同意が取り消された');
+    expect(revisit.askAgain).toBe(1);
+    expect((await vitalsCalls(manifest)).filter((c) => c.status === 200)).toHaveLength(1);
+    expect(await stopDevnetProcess(again)).toBe(0);
+    expect(processAlive(again.child.pid!)).toBe(false);
   }, 900_000);
 });
