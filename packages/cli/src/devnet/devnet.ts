@@ -281,6 +281,7 @@ export function describeDevnet(devnet: Devnet, seconds: number): string {
       `    Security Server       ${s.securityServer}`,
       ...(s.adapterServer ? [`    Adapter Server        ${s.adapterServer.adminUrl}  (admin)`] : []),
     ]),
+    '  a resident’s journey through them, step by step: docs/journey.md',
     '',
     `Manifest: ${devnet.manifestPath}`,
     `State:    ${m.dataDir} (delete it to start from scratch)`,
