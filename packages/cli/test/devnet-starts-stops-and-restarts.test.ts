@@ -1,7 +1,6 @@
 // `jplink devnet` as a user runs it: a real child process on the embedded database. It writes a
 // manifest that validates against the contracts schema, serves the Center, stops cleanly on
 // SIGINT without leaving a process, and a restart continues with the same CA and data.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -10,48 +9,12 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { devnetManifestSchema, type DevnetManifest } from '@jplink/contracts';
 import { rootCertificatesFromPem, verifyEvidence } from '@jplink/evidence';
 import { HttpBrowser, parseForms } from '@jplink/personal-link/testing';
+import { devnetPortBase, processAlive, runJplink, startDevnetProcess, stopAllDevnets, stopDevnetProcess } from './devnet-process.ts';
 
-const bin = new URL('../bin/jplink.mjs', import.meta.url).pathname;
 const home = await mkdtemp(join(tmpdir(), 'jplink-devnet-test-'));
-// Above the ports freePort() hands out (20000–29999) and below the kernel's ephemeral range.
-const portBase = 30_000 + 10 * Math.floor(Math.random() * 200);
-
-/** Every devnet started here: a failed assertion must not leave one running. */
-const children: ChildProcess[] = [];
-
-interface Running {
-  child: ChildProcess;
-  output: () => string;
-  seconds: number;
-}
-
-async function start(): Promise<Running> {
-  const child = spawn(process.execPath, [bin, 'devnet', '--home', home, '--port-base', String(portBase), '--instance', 'JP-TEST'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  let output = '';
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const seconds = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`devnet did not start in 60 s:\n${output}`)), 60_000);
-    child.stdout!.on('data', () => {
-      const match = /is up in ([\d.]+) s/.exec(output);
-      if (match) {
-        clearTimeout(timer);
-        resolve(Number(match[1]));
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`devnet exited with ${code}:\n${output}`)));
-  });
-  return { child, output: () => output, seconds };
-}
-
-async function stop(running: Running): Promise<number | null> {
-  const exited = new Promise<number | null>((resolve) => running.child.once('exit', (code) => resolve(code)));
-  running.child.kill('SIGINT');
-  return exited;
-}
+const portBase = devnetPortBase();
+const start = () => startDevnetProcess({ home, portBase });
+const stop = stopDevnetProcess;
 
 /** The try-it PR-REST call of the Adapter Server's sample data service. */
 async function readCheckups(manifest: DevnetManifest) {
@@ -126,23 +89,11 @@ async function consentJourney(manifest: DevnetManifest) {
     expect(answer.text).toContain(said);
     expect(await atProvider()).toMatchObject({ status, version, client: consumer!.subsystem });
   }
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
+  return { consentId, baseId, atProvider };
 }
 
 afterAll(async () => {
-  for (const child of children.filter((c) => c.exitCode === null && c.signalCode === null)) {
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGINT');
-    await exited;
-  }
+  await stopAllDevnets();
   await rm(home, { recursive: true, force: true });
 });
 
@@ -172,7 +123,7 @@ describe('jplink devnet', () => {
 
     // Two members' Security Servers, and the try-it PR-REST call goes through both.
     expect(manifest.securityServers.map((s) => s.id)).toEqual(['JP-TEST/COM/1000000000001/ss-a', 'JP-TEST/COM/1000000000002/ss-b', 'JP-TEST/GOV/1000000000003/ss-pl']);
-    const prRest = manifest.tryIt.find((call) => call.url.includes('/vitals/'))!;
+    const prRest = manifest.tryIt.find((call) => call.url.includes('/echo/'))!;
     const exchanged = await fetch(prRest.url, { headers: prRest.headers });
     expect(exchanged.status).toBe(200);
     expect(exchanged.headers.get('x-road-request-hash')).toBeTruthy();
@@ -197,16 +148,35 @@ describe('jplink devnet', () => {
     await rm(evidenceDir, { recursive: true, force: true });
     const listMethods = manifest.tryIt.find((call) => call.url.endsWith('/listMethods'))!;
     const provided = ((await (await fetch(listMethods.url, { headers: listMethods.headers })).json()) as { service: Array<{ service_code: string }> }).service;
-    expect(provided.map((s) => s.service_code).sort()).toEqual(['checkups', 'consents', 'vitals']);
+    // The sample backend (echo), the Adapter Server's sample (checkups), Personal-Link's consent service, servicer B's vitals.
+    expect(provided.map((s) => s.service_code).sort()).toEqual(['checkups', 'consents', 'echo', 'vitals']);
 
     // The provider's Adapter Server: its sample table, read through both Security Servers.
-    const adapterServer = { owner: 'JP-TEST/COM/1000000000002', adminUrl: `http://127.0.0.1:${portBase + 132}`, dataUrl: `http://127.0.0.1:${portBase + 130}`, adminApiKeyFile: expect.any(String) };
-    expect(manifest.adapterServers).toEqual([adapterServer]);
+    const adapterAt = (owner: string, p: number) => ({ owner, adminUrl: `http://127.0.0.1:${portBase + p + 2}`, dataUrl: `http://127.0.0.1:${portBase + p}`, adminApiKeyFile: expect.any(String) });
+    const adapterServer = adapterAt('JP-TEST/COM/1000000000002', 130);
+    const adapterA = adapterAt('JP-TEST/COM/1000000000001', 133);
+    const adapterPl = adapterAt('JP-TEST/GOV/1000000000003', 136);
+    expect(manifest.adapterServers).toEqual([adapterServer, adapterA, adapterPl]);
+    // Each Adapter Server answers its admin API with its own key.
+    for (const a of manifest.adapterServers) {
+      const key = (await readFile(a.adminApiKeyFile, 'utf8')).trim();
+      expect((await fetch(`${a.adminUrl}/api/v1/subsystems`, { headers: { authorization: `Bearer ${key}` } })).status).toBe(200);
+    }
     const rp = (clientId: string, app: number) => ({ clientId, credentialsFile: join(manifest.dataDir, 'personal-link', `rp-${clientId}.json`), redirectUri: `http://127.0.0.1:${portBase + app}/auth/callback`, consentReturnUri: `http://127.0.0.1:${portBase + app}/consents/done` });
     expect(manifest.servicers).toEqual([
-      { member: 'JP-TEST/COM/1000000000001', subsystem: 'JP-TEST/COM/1000000000001/shopping', securityServer: 'JP-TEST/COM/1000000000001/ss-a', personalLinkClient: rp('shopping', 160) },
-      { member: 'JP-TEST/COM/1000000000002', subsystem: 'JP-TEST/COM/1000000000002/healthcare', securityServer: 'JP-TEST/COM/1000000000002/ss-b', adapterServer, personalLinkClient: rp('healthcare', 161) },
+      { member: 'JP-TEST/COM/1000000000001', subsystem: 'JP-TEST/COM/1000000000001/shopping', appUrl: `http://127.0.0.1:${portBase + 160}`, securityServer: 'JP-TEST/COM/1000000000001/ss-a', adapterServer: adapterA, personalLinkClient: rp('shopping', 160) },
+      { member: 'JP-TEST/COM/1000000000002', subsystem: 'JP-TEST/COM/1000000000002/healthcare', appUrl: `http://127.0.0.1:${portBase + 161}`, securityServer: 'JP-TEST/COM/1000000000002/ss-b', adapterServer, personalLinkClient: rp('healthcare', 161) },
     ]);
+    // The servicers' apps answer with their sign-in link (the journey itself: journey.test.ts).
+    for (const [servicer, signIn] of [[manifest.servicers[0]!, '/auth/sign-in'], [manifest.servicers[1]!, '/auth/login']] as const) {
+      const top = await fetch(`${servicer.appUrl}/`);
+      expect(top.status).toBe(200);
+      expect(await top.text()).toContain(`href="${signIn}"`);
+    }
+    // B's vitals are published through its Adapter Server with access for A: without a consent the answer is a refusal, not data.
+    const vitals = await fetch(`${manifest.securityServers[0]!.informationSystemUrl}/r1/JP-TEST/COM/1000000000002/healthcare/vitals/list`, { headers: { 'x-road-client': 'JP-TEST/COM/1000000000001/shopping', 'x-jplink-base-id': 'bid-nobody-000000000001', 'x-jplink-purpose': 'shopping-recommendation' } });
+    expect(vitals.status).toBe(403);
+    expect(((await vitals.json()) as { error: { code: string } }).error.code).toBe('ADAPTER_PERSONAL_NO_CONSENT');
     const checkups = await readCheckups(manifest);
     expect(checkups.rows.length).toBeGreaterThan(0);
     expect(checkups.rows.every((r) => r.year === 2025)).toBe(true);
@@ -227,6 +197,7 @@ describe('jplink devnet', () => {
       adminApiKeyFile: join(manifest.dataDir, 'personal-link', 'admin-api-key'),
       subsystem: 'JP-TEST/GOV/1000000000003/personal-link',
       securityServer: 'JP-TEST/GOV/1000000000003/ss-pl',
+      adapterServer: adapterPl,
     });
     const discoveryCall = manifest.tryIt.find((c) => c.url === `${manifest.personalLink!.issuer}/.well-known/openid-configuration`)!;
     const discovery = (await (await fetch(discoveryCall.url)).json()) as { issuer: string; token_endpoint: string };
@@ -236,7 +207,7 @@ describe('jplink devnet', () => {
     expect(manifest.upstreamIdps![0]!.testUsers.map((u) => u.sub)).toEqual(['hanako', 'taro']);
     for (const idp of manifest.upstreamIdps!) expect(((await (await fetch(`${idp.issuer}/.well-known/openid-configuration`)).json()) as { issuer: string }).issuer).toBe(idp.issuer);
     const journeyStarted = Date.now();
-    await consentJourney(manifest);
+    const consent = await consentJourney(manifest);
     console.info(`[devnet test] consent journey (sign-in, request, approve + withdraw reflected to the Adapter Server): ${((Date.now() - journeyStarted) / 1000).toFixed(1)} s`);
     // The Adapter Server logged the call with the ids the Security Server passed on.
     const adapterKey = (await readFile(manifest.adapterServers[0]!.adminApiKeyFile, 'utf8')).trim();
@@ -263,20 +234,25 @@ describe('jplink devnet', () => {
     expect(await readFile(again.trust.rootCa, 'utf8')).toBe(rootBefore);
     const members = (await fetch(`${again.center.admin}/api/v1/members`, { headers: { authorization: `Bearer ${adminKey}` } }).then((r) => r.json())) as Array<{ name: string }>;
     expect(members.map((m) => m.name)).toContain('〇〇市');
-    const again2 = again.tryIt.find((call) => call.url.includes('/vitals/'))!;
+    const again2 = again.tryIt.find((call) => call.url.includes('/echo/'))!;
     expect((await fetch(again2.url, { headers: again2.headers })).status).toBe(200);
     // The Adapter Server's connection follows the embedded database to its new port.
     expect((await readCheckups(again)).rows[0]).toMatchObject({ name: '山田 花子' });
     // Personal-Link keeps its RPs: the credentials in their files still work.
-    expect(await rpToken(again, 'JP-TEST/COM/1000000000001')).toBeTruthy();
+    const token = await rpToken(again, 'JP-TEST/COM/1000000000001');
+    // Residents and consents stay: Personal-Link still knows the withdrawn consent, the provider's Adapter Server too.
+    const kept = await fetch(`${again.personalLink!.appUrl}/api/pl/v1/consents/${consent.consentId}`, { headers: { authorization: `Bearer ${token}` } });
+    expect(kept.status).toBe(200);
+    expect(await kept.json()).toMatchObject({ consentId: consent.consentId, status: 'withdrawn', version: 3 });
+    expect(await consent.atProvider()).toMatchObject({ status: 'withdrawn', version: 3 });
+    // Certificates stay: the Security Servers do not enrol again.
+    expect(second.output()).not.toContain('applying for the auth certificate');
+    for (const servicer of again.servicers) expect((await fetch(`${servicer.appUrl}/`)).status).toBe(200);
     expect(await stop(second)).toBe(0);
-  }, 180_000);
+  }, 600_000);
 
   it('refuses unknown options with usage help', async () => {
-    const child = spawn(process.execPath, [bin, 'devnet', '--no-such-option'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
-    const code = await new Promise((resolve) => child.once('exit', resolve));
+    const { code, stderr } = await runJplink(['devnet', '--no-such-option']);
     expect(code).toBe(64);
     expect(stderr).toContain('Usage: jplink');
   });

@@ -57,9 +57,11 @@ export const manifestServicerSchema = z.object({
   member: memberIdText,
   /** The servicer's X-Road subsystem (its information system). */
   subsystem: subsystemIdText.optional(),
-  /** The servicer's own service app; absent while the devnet has none for this member. */
+  /** The servicer's own service app (where residents sign in). */
   appUrl: url.optional(),
+  /** The Security Server the servicer's information systems call and are called through. */
   securityServer: securityServerIdText,
+  /** The servicer's Adapter Server (behind that Security Server). */
   adapterServer: manifestAdapterServerSchema.optional(),
   personalLinkClient: manifestPersonalLinkClientSchema.optional(),
 });
@@ -86,6 +88,8 @@ export const manifestPersonalLinkSchema = z.object({
   /** Personal-Link's X-Road subsystem (sender of consent reflections) and its Security Server. */
   subsystem: subsystemIdText.optional(),
   securityServer: securityServerIdText.optional(),
+  /** Personal-Link's own Adapter Server (behind its Security Server). */
+  adapterServer: manifestAdapterServerSchema.optional(),
 });
 
 export const devnetManifestSchema = z.strictObject({

@@ -1,8 +1,9 @@
-// The data provider's Adapter Server inside the devnet: its own store in schema `adapter_server` of
-// the embedded database, and as the member's "own database" a `sample` schema of the same embedded
-// database holding a small table of health checkups. The table is exposed as Sub System Code
-// `checkups` (data services `list` and `get`), published to the provider's Security Server with
-// access for the consumer's subsystem — set up through the admin API, as an administrator would.
+// A member's Adapter Server inside the devnet, behind the member's Security Server, with its own
+// store in a schema of the embedded database (the provider's: `adapter_server`). The data provider's
+// also gets, as the member's "own database", a `sample` schema of the same embedded database holding
+// a small table of health checkups. The table is exposed as Sub System Code `checkups` (data services
+// `list` and `get`), published to the provider's Security Server with access for the consumer's
+// subsystem — set up through the admin API, as an administrator would.
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { adapterConfigSchema, adminUi, createAdapterServer, type AdapterServer, type AdapterTables } from '@jplink/adapter-server';
@@ -92,8 +93,12 @@ export async function startDevnetAdapterServer(options: {
   host: string;
   /** First of three ports: data HTTP, data HTTPS, admin API. */
   portBase: number;
+  /** The member's own Security Server (the Adapter Server publishes its data services there). */
   provider: DevnetSecurityServer;
-  consumer: DevnetSecurityServer;
+  /** Schema of the Adapter Server's own store (default `adapter_server`). */
+  schema?: string;
+  /** Given: the `checkups` sample is created and published with access for this consumer. */
+  consumer?: DevnetSecurityServer;
   /** Personal-Link's subsystem: the only client whose consent reflections the Adapter Server accepts. */
   personalLinkClient?: string;
   logger: Logger;
@@ -106,7 +111,7 @@ export async function startDevnetAdapterServer(options: {
     JPLINK_MODE: 'development',
     ADAPTER_DATA_DIR: dir,
     ADAPTER_DATABASE_URL: options.databaseUrl,
-    ADAPTER_DATABASE_SCHEMA: 'adapter_server',
+    ADAPTER_DATABASE_SCHEMA: options.schema ?? 'adapter_server',
     ADAPTER_SECRET_FILE: join(dir, 'key-passphrase'),
     ADAPTER_HOST: host,
     ADAPTER_DATA_HTTP_PORT: String(p),
@@ -122,8 +127,10 @@ export async function startDevnetAdapterServer(options: {
   const database = await openDatabase<AdapterTables>({ url: options.databaseUrl, schema: config.ADAPTER_DATABASE_SCHEMA, logger: options.logger, poolMax: 4 });
   let adapter: AdapterServer | undefined;
   try {
-    options.onProgress('sample data: schema "sample", table health_checkups');
-    await createSampleData(database);
+    if (options.consumer) {
+      options.onProgress('sample data: schema "sample", table health_checkups');
+      await createSampleData(database);
+    }
     adapter = await createAdapterServer(config, { database, logger: options.logger, passphrase: await devnetPassphrase(dir), registerUi: adminUi() });
     await adapter.listen();
     const adminUrl = `http://${host}:${p + 2}`;
@@ -135,20 +142,7 @@ export async function startDevnetAdapterServer(options: {
         ...(json !== undefined ? { body: JSON.stringify(json) } : {}),
       });
 
-    // The embedded database listens on a new port at each start: the connection is updated each time.
-    const target = new URL(options.databaseUrl);
-    const connection = { dialect: 'postgres', host: target.hostname, port: Number(target.port), database: decodeURIComponent(target.pathname.slice(1)) || 'postgres', username: decodeURIComponent(target.username) || 'postgres' };
-    options.onProgress(`Sub System Code ${SAMPLE_SUBSYSTEM_CODE}: connection, data services ${DATA_SERVICES.map((s) => s.name).join(', ')}`);
-    await save(admin, `/api/v1/connections/${SAMPLE_CONNECTION}`, '/api/v1/connections', { name: SAMPLE_CONNECTION, ...connection }, connection);
-    const subsystem = { title: '健診結果', description: 'サンプルヘルスケア株式会社の健診結果（サンプルデータ）' };
-    await save(admin, `/api/v1/subsystems/${SAMPLE_SUBSYSTEM_CODE}`, '/api/v1/subsystems', { code: SAMPLE_SUBSYSTEM_CODE, ...subsystem }, subsystem);
-    for (const service of DATA_SERVICES) {
-      await save(admin, `/api/v1/subsystems/${SAMPLE_SUBSYSTEM_CODE}/services/${service.name}`, `/api/v1/subsystems/${SAMPLE_SUBSYSTEM_CODE}/services`, service, service);
-    }
-    options.onProgress(`publishing ${SAMPLE_SUBSYSTEM_CODE} to ${provider.id}, access for ${options.consumer.subsystem}`);
-    const published = await admin('POST', `/api/v1/subsystems/${SAMPLE_SUBSYSTEM_CODE}/publish`, { grantTo: options.consumer.subsystem });
-    if (!published.ok) throw new Error(`publishing ${SAMPLE_SUBSYSTEM_CODE} failed: HTTP ${published.status} ${await published.text()}`);
-    await published.body?.cancel();
+    if (options.consumer) await publishSample(admin, options.databaseUrl, provider, options.consumer, options.onProgress);
 
     const running = adapter;
     return {
@@ -166,4 +160,22 @@ export async function startDevnetAdapterServer(options: {
     await database.close().catch(() => {});
     throw error;
   }
+}
+
+/** The `checkups` sample: connection, Sub System Code, data services, published with access for the consumer. */
+async function publishSample(admin: (method: string, path: string, json?: unknown) => Promise<Response>, databaseUrl: string, provider: DevnetSecurityServer, consumer: DevnetSecurityServer, onProgress: (step: string) => void) {
+  // The embedded database listens on a new port at each start: the connection is updated each time.
+  const target = new URL(databaseUrl);
+  const connection = { dialect: 'postgres', host: target.hostname, port: Number(target.port), database: decodeURIComponent(target.pathname.slice(1)) || 'postgres', username: decodeURIComponent(target.username) || 'postgres' };
+  onProgress(`Sub System Code ${SAMPLE_SUBSYSTEM_CODE}: connection, data services ${DATA_SERVICES.map((s) => s.name).join(', ')}`);
+  await save(admin, `/api/v1/connections/${SAMPLE_CONNECTION}`, '/api/v1/connections', { name: SAMPLE_CONNECTION, ...connection }, connection);
+  const subsystem = { title: '健診結果', description: 'サンプルヘルスケア株式会社の健診結果（サンプルデータ）' };
+  await save(admin, `/api/v1/subsystems/${SAMPLE_SUBSYSTEM_CODE}`, '/api/v1/subsystems', { code: SAMPLE_SUBSYSTEM_CODE, ...subsystem }, subsystem);
+  for (const service of DATA_SERVICES) {
+    await save(admin, `/api/v1/subsystems/${SAMPLE_SUBSYSTEM_CODE}/services/${service.name}`, `/api/v1/subsystems/${SAMPLE_SUBSYSTEM_CODE}/services`, service, service);
+  }
+  onProgress(`publishing ${SAMPLE_SUBSYSTEM_CODE} to ${provider.id}, access for ${consumer.subsystem}`);
+  const published = await admin('POST', `/api/v1/subsystems/${SAMPLE_SUBSYSTEM_CODE}/publish`, { grantTo: consumer.subsystem });
+  if (!published.ok) throw new Error(`publishing ${SAMPLE_SUBSYSTEM_CODE} failed: HTTP ${published.status} ${await published.text()}`);
+  await published.body?.cancel();
 }

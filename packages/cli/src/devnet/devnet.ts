@@ -6,11 +6,12 @@ import type { DevnetManifest } from '@jplink/contracts';
 import { resolveDatabase, type ResolvedDatabase } from '@jplink/db';
 import { createLogger, type Logger } from '@jplink/kit';
 import type { Progress } from '../progress.ts';
-import { SAMPLE_SUBSYSTEM_CODE, startDevnetAdapterServer } from './adapter-server.ts';
+import { SAMPLE_SUBSYSTEM_CODE, startDevnetAdapterServer, type DevnetAdapterServer } from './adapter-server.ts';
 import { startDevnetCenter, type DevnetCenter } from './center.ts';
 import { curlCommand, removeManifest, writeManifest } from './manifest.ts';
 import { devnetPorts } from './ports.ts';
-import { configureSampleService, DEVNET_CONSUMER, DEVNET_PROVIDER, ensureMembers, startDevnetSecurityServer, type DevnetSecurityServer } from './security-servers.ts';
+import { configureSampleService, DEVNET_CONSUMER, DEVNET_PROVIDER, ensureMembers, SAMPLE_SERVICE_CODE, startDevnetSecurityServer, type DevnetSecurityServer } from './security-servers.ts';
+import { startDevnetHealthcareApp, startDevnetShoppingApp } from './servicer-apps.ts';
 import { CONSENT_SERVICE_CODE, DEVNET_PERSONAL_LINK_MEMBER, registerConsentService, startDevnetPersonalLink } from './personal-link.ts';
 
 export interface DevnetOptions {
@@ -80,23 +81,19 @@ export async function startDevnet(options: DevnetOptions, progress: Progress): P
     closers.push(() => backend.close());
     progress.done(`Security Servers ready: ${consumer.id}, ${provider.id}, ${plSs.id}`);
 
-    progress.step(`starting ${DEVNET_PROVIDER.name}’s Adapter Server (sample data in the embedded database, published to ${provider.member.serverCode})`);
-    const adapter = await startDevnetAdapterServer({
-      dataDir,
-      databaseUrl: database.url,
-      host: options.host,
-      portBase: ports.adapterServer,
-      provider,
-      consumer,
-      personalLinkClient: plSs.subsystem,
-      logger,
-      onProgress: (step) => progress.step(`  ${step}`),
-    });
+    progress.step(`starting three Adapter Servers: ${DEVNET_PROVIDER.name}’s (sample data in the embedded database, published to ${provider.member.serverCode}), ${DEVNET_CONSUMER.name}’s and Personal-Link’s`);
+    const adapterCommon = { dataDir, databaseUrl: database.url, host: options.host, logger, onProgress: (step: string) => progress.step(`  ${step}`) };
+    // One after the other: the embedded database runs one session, and each migrates its own schema.
+    const adapter = await startDevnetAdapterServer({ ...adapterCommon, portBase: ports.adapterServer, provider, consumer, personalLinkClient: plSs.subsystem });
     closers.push(() => adapter.close());
+    const adapterA = await startDevnetAdapterServer({ ...adapterCommon, portBase: ports.adapterServerA, provider: consumer, schema: 'adapter_server_shopping' });
+    closers.push(() => adapterA.close());
+    const adapterPl = await startDevnetAdapterServer({ ...adapterCommon, portBase: ports.adapterServerPl, provider: plSs, schema: 'adapter_server_personal_link' });
+    closers.push(() => adapterPl.close());
     // Consent reflections from Personal-Link reach the Adapter Server through ss-b, and only from Personal-Link.
     await registerConsentService(provider, adapter.urls.data, plSs.subsystem);
-    progress.done(`Adapter Server ready: Sub System Code ${SAMPLE_SUBSYSTEM_CODE} published as ${provider.subsystem}/${SAMPLE_SUBSYSTEM_CODE}`);
-    const adapterEntry = { owner: adapter.owner, adminUrl: adapter.urls.admin, dataUrl: adapter.urls.data, adminApiKeyFile: adapter.adminApiKeyFile };
+    progress.done(`Adapter Servers ready: Sub System Code ${SAMPLE_SUBSYSTEM_CODE} published as ${provider.subsystem}/${SAMPLE_SUBSYSTEM_CODE}`);
+    const entryOf = (a: DevnetAdapterServer) => ({ owner: a.owner, adminUrl: a.urls.admin, dataUrl: a.urls.data, adminApiKeyFile: a.adminApiKeyFile });
 
     progress.step(`starting Personal-Link (OpenID Provider, dev upstream IDs, consent reflection through ${plSs.member.serverCode})`);
     const personalLink = await startDevnetPersonalLink({
@@ -115,10 +112,19 @@ export async function startDevnet(options: DevnetOptions, progress: Progress): P
     });
     closers.push(() => personalLink.close());
     progress.done(`Personal-Link ready: ${personalLink.issuer}`);
+    const rpFor = (member: string) => personalLink.rps.find((r) => r.member === member)!;
     const rpOf = (member: string) => {
-      const rp = personalLink.rps.find((r) => r.member === member)!;
+      const rp = rpFor(member);
       return { clientId: rp.clientId, credentialsFile: rp.credentialsFile, redirectUri: rp.redirectUri, consentReturnUri: rp.consentReturnUri };
     };
+
+    progress.step(`starting the servicers’ apps: ${DEVNET_PROVIDER.name} (healthcare, examples/servicer-b), ${DEVNET_CONSUMER.name} (shopping, examples/servicer-a)`);
+    const appCommon = { databaseUrl: database.url, host: options.host, issuer: personalLink.issuer, logLevel: options.logLevel, logger };
+    const healthcareApp = await startDevnetHealthcareApp({ ...appCommon, port: ports.servicerApps + 1, rp: rpFor(provider.owner), adapter, provider, consumer, onProgress: (step) => progress.step(`  ${step}`) });
+    closers.push(() => healthcareApp.close());
+    const shoppingApp = await startDevnetShoppingApp({ ...appCommon, port: ports.servicerApps, rp: rpFor(consumer.owner), consumer, provider, providerClientId: rpFor(provider.owner).clientId, providerAppUrl: healthcareApp.url });
+    closers.push(() => shoppingApp.close());
+    progress.done(`servicers’ apps ready: ${shoppingApp.url} (shopping), ${healthcareApp.url} (healthcare)`);
 
     const adminKeyFile = center.center.files.adminApiKey;
     const manifest: DevnetManifest = {
@@ -147,10 +153,10 @@ export async function startDevnet(options: DevnetOptions, progress: Progress): P
         adminUrl: s.urls.admin,
         adminApiKeyFile: s.adminApiKeyFile,
       })),
-      adapterServers: [adapterEntry],
+      adapterServers: [adapter, adapterA, adapterPl].map(entryOf),
       servicers: [
-        { member: consumer.owner, subsystem: consumer.subsystem, securityServer: consumer.id, personalLinkClient: rpOf(consumer.owner) },
-        { member: provider.owner, subsystem: provider.subsystem, securityServer: provider.id, adapterServer: adapterEntry, personalLinkClient: rpOf(provider.owner) },
+        { member: consumer.owner, subsystem: consumer.subsystem, appUrl: shoppingApp.url, securityServer: consumer.id, adapterServer: entryOf(adapterA), personalLinkClient: rpOf(consumer.owner) },
+        { member: provider.owner, subsystem: provider.subsystem, appUrl: healthcareApp.url, securityServer: provider.id, adapterServer: entryOf(adapter), personalLinkClient: rpOf(provider.owner) },
       ],
       personalLink: {
         issuer: personalLink.issuer,
@@ -159,6 +165,7 @@ export async function startDevnet(options: DevnetOptions, progress: Progress): P
         adminApiKeyFile: personalLink.adminApiKeyFile,
         subsystem: plSs.subsystem,
         securityServer: plSs.id,
+        adapterServer: entryOf(adapterPl),
       },
       upstreamIdps: personalLink.upstreamIdps,
       tryIt: [
@@ -175,9 +182,9 @@ export async function startDevnet(options: DevnetOptions, progress: Progress): P
         { name: 'Global configuration status (admin API)', method: 'GET', url: `${center.urls.admin}/api/v1/global-configuration`, headers: { Authorization: `Bearer $(cat ${adminKeyFile})` } },
         { name: 'Center health', method: 'GET', url: `${center.urls.public}/readyz`, headers: {} },
         {
-          name: 'PR-REST: the consumer calls the provider’s vitals service through both Security Servers',
+          name: `PR-REST: the consumer calls the provider’s sample service (${SAMPLE_SERVICE_CODE}) through both Security Servers`,
           method: 'GET',
-          url: `${consumer.urls.informationSystem}/r1/${provider.subsystem}/vitals/residents/42`,
+          url: `${consumer.urls.informationSystem}/r1/${provider.subsystem}/${SAMPLE_SERVICE_CODE}/residents/42`,
           headers: { 'X-Road-Client': consumer.subsystem },
         },
         {
@@ -266,6 +273,15 @@ export function describeDevnet(devnet: Devnet, seconds: number): string {
           ...m.servicers.filter((s) => s.personalLinkClient).map((s) => `  RP ${s.personalLinkClient!.clientId.padEnd(19)} ${s.personalLinkClient!.credentialsFile}`),
         ]
       : []),
+    '',
+    'Servicers (open an app in a browser and sign in with Personal-Link)',
+    ...m.servicers.flatMap((s) => [
+      `  ${s.subsystem ?? s.member}`,
+      ...(s.appUrl ? [`    app                   ${s.appUrl}`] : []),
+      `    Security Server       ${s.securityServer}`,
+      ...(s.adapterServer ? [`    Adapter Server        ${s.adapterServer.adminUrl}  (admin)`] : []),
+    ]),
+    '  a resident’s journey through them, step by step: docs/journey.md',
     '',
     `Manifest: ${devnet.manifestPath}`,
     `State:    ${m.dataDir} (delete it to start from scratch)`,

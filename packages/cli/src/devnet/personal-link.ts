@@ -43,7 +43,7 @@ export interface DevnetRpInput {
   subsystem: string;
   clientId: string;
   displayName: { ja: string; en: string };
-  /** Where the servicer's app would receive the sign-in (nothing listens there yet). */
+  /** The servicer's app: sign-in returns to `<appBase>/auth/callback`, sign-out to `<appBase>/`. */
   appBase: string;
 }
 
@@ -121,7 +121,7 @@ export async function startDevnetPersonalLink(options: {
       const redirectUri = `${rp.appBase}/auth/callback`;
       const consentReturnUri = `${rp.appBase}/consents/done`;
       options.onProgress(`relying party ${rp.clientId} (${rp.subsystem})`);
-      const registration = { memberSubsystem: rp.subsystem, displayName: rp.displayName, redirectUris: [redirectUri], grantTypes: ['authorization_code', 'refresh_token', 'client_credentials'] };
+      const registration = { memberSubsystem: rp.subsystem, displayName: rp.displayName, redirectUris: [redirectUri], postLogoutRedirectUris: [`${rp.appBase}/`], grantTypes: ['authorization_code', 'refresh_token', 'client_credentials'] };
       const existing = await admin('GET', `/api/v1/clients/${rp.clientId}`);
       const stored = await readFile(credentialsFile, 'utf8').then((t) => JSON.parse(t) as { clientSecret?: string }, () => undefined);
       let secret: string | undefined = stored?.clientSecret;

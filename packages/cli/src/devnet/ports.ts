@@ -10,11 +10,14 @@ export interface DevnetPorts {
   sampleBackend: number;
   /** Three ports of the provider's Adapter Server: data HTTP, data HTTPS, admin API. */
   adapterServer: number;
+  /** Three ports each of the consumer's and of Personal-Link's Adapter Servers. */
+  adapterServerA: number;
+  adapterServerPl: number;
   /** Five ports of Personal-Link's Security Server `ss-pl`. */
   securityServerPl: number;
   /** Personal-Link: public (OpenID Provider, resident pages, RP API), admin API, dev upstream ID providers. */
   personalLink: number;
-  /** Where the servicers' apps (shopping, healthcare) would listen: their registered redirect URIs point here. */
+  /** The servicers' apps: shopping here, healthcare at +1 (their registered redirect URIs point here). */
   servicerApps: number;
 }
 
@@ -29,6 +32,8 @@ export function devnetPorts(base: number): DevnetPorts {
     securityServerB: base + 110,
     sampleBackend: base + 120,
     adapterServer: base + 130, // production 8085, 8003, 8443 (loopback)
+    adapterServerA: base + 133,
+    adapterServerPl: base + 136,
     securityServerPl: base + 140,
     personalLink: base + 150, // production 8600, 8601 (loopback), — (development only)
     servicerApps: base + 160,

@@ -8,13 +8,12 @@ export async function startSampleBackend(host: string, port: number): Promise<{ 
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const body = JSON.stringify({
-        service: 'サンプルのバイタルデータ (sample vitals)',
+        service: 'サンプルのエコーサービス (sample echo)',
         method: req.method,
         path: req.url,
         client: req.headers['x-road-client'] ?? null,
         requestId: req.headers['x-road-request-id'] ?? null,
         received: Buffer.concat(chunks).toString('utf8').slice(0, 1000),
-        vitals: { bloodPressure: '118/76', heartRate: 64, measuredAt: new Date().toISOString() },
       });
       res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' });
       res.end(body);

@@ -113,12 +113,15 @@ export async function startDevnetSecurityServer(options: {
   };
 }
 
+/** Service code of the sample backend (`vitals` is servicer B's personal data service). */
+export const SAMPLE_SERVICE_CODE = 'echo';
+
 /** The provider's sample service and the consumer's access right to it (idempotent). */
 export async function configureSampleService(provider: DevnetSecurityServer, consumer: DevnetSecurityServer, backendPort: number, host: string) {
   const backend = await startSampleBackend(host, backendPort);
   const key = (await readFile(provider.adminApiKeyFile, 'utf8')).trim();
   const services = `/api/v1/clients/${provider.subsystem.replaceAll('/', ':')}/services`;
-  await adminCall(provider.urls.admin, key, 'POST', services, { serviceCode: 'vitals', url: backend.url, timeoutSeconds: 10 });
-  await adminCall(provider.urls.admin, key, 'POST', `${services}/vitals/access-rights/grant`, { subject: { kind: 'subsystem', id: consumer.subsystem } });
+  await adminCall(provider.urls.admin, key, 'POST', services, { serviceCode: SAMPLE_SERVICE_CODE, url: backend.url, timeoutSeconds: 10 });
+  await adminCall(provider.urls.admin, key, 'POST', `${services}/${SAMPLE_SERVICE_CODE}/access-rights/grant`, { subject: { kind: 'subsystem', id: consumer.subsystem } });
   return backend;
 }
