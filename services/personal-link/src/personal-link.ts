@@ -31,6 +31,8 @@ import { registerResidentConsents } from './routes/resident-consents.ts';
 import { registerAdminApiAccess } from './routes/admin-api-access.ts';
 import { createReflectionWorker, type ReflectionWorker } from './reflection/worker.ts';
 import { registerReflectionAdmin } from './reflection/admin-routes.ts';
+import { createNotificationWorker, type NotificationWorker } from './notifications/worker.ts';
+import { registerNotificationAdmin } from './notifications/admin-routes.ts';
 
 export interface PersonalLinkDeps {
   database: Database<PlTables>;
@@ -57,6 +59,8 @@ export interface PersonalLink {
   audit: PlAuditor;
   /** Delivers the consent reflection outbox (started only with PL_SS_URL and PL_SUBSYSTEM). */
   reflection: ReflectionWorker;
+  /** Delivers consent notifications (signed SETs) to consumer RPs with an endpoint. */
+  notifications: NotificationWorker;
   consents: Consents;
   links: Links;
   rpApi: RpApi;
@@ -158,6 +162,8 @@ export async function createPersonalLink(config: PlConfig, deps: PersonalLinkDep
   registerAdminApiAccess(adminApp, { links });
   const reflection = createReflectionWorker({ db, logger, audit, ssUrl: config.PL_SS_URL, client: config.PL_SUBSYSTEM, serviceCode: config.PL_REFLECTION_SERVICE_CODE, pollIntervalMs: config.PL_REFLECTION_POLL_INTERVAL * 1000, requestTimeoutMs: config.PL_REFLECTION_TIMEOUT * 1000, backoffMaxMs: config.PL_REFLECTION_MAX_BACKOFF * 1000, registry: metrics });
   registerReflectionAdmin(adminApp, { db, worker: reflection, audit });
+  const notifications = createNotificationWorker({ db, logger, audit, keys, issuer: config.PL_ISSUER, now, pollIntervalMs: config.PL_NOTIFICATION_POLL_INTERVAL * 1000, requestTimeoutMs: config.PL_NOTIFICATION_TIMEOUT * 1000, backoffMaxMs: config.PL_NOTIFICATION_MAX_BACKOFF * 1000, maxAgeMs: config.PL_NOTIFICATION_MAX_AGE * 1000, registry: metrics });
+  registerNotificationAdmin(adminApp, { db, worker: notifications });
 
   // ------------------------------------------------------------------------- background work
   const sweep = () => sweepExpiredOidcModels(db, now());
@@ -169,6 +175,7 @@ export async function createPersonalLink(config: PlConfig, deps: PersonalLinkDep
   ];
   for (const t of timers) t.unref();
   reflection.start();
+  notifications.start();
 
   let closed = false;
   return {
@@ -181,6 +188,7 @@ export async function createPersonalLink(config: PlConfig, deps: PersonalLinkDep
     broker,
     audit,
     reflection,
+    notifications,
     consents,
     links,
     rpApi,
@@ -198,7 +206,7 @@ export async function createPersonalLink(config: PlConfig, deps: PersonalLinkDep
       if (closed) return;
       closed = true;
       for (const t of timers) clearInterval(t);
-      await reflection.stop();
+      await Promise.all([reflection.stop(), notifications.stop()]);
       await Promise.all([app.close(), adminApp.close(), rpApi.app.close()]);
     },
   };

@@ -14,6 +14,7 @@ import type { RpRegistry } from '../oidc/clients.ts';
 import { appendConsentEvent, verifyEvents, type ChainVerification } from './chain.ts';
 import { issueReceipt, type ReceiptParty } from './receipt.ts';
 import { notifyReflectionWorker, queueReflection } from './reflect.ts';
+import { isNotifiedEvent, notifyNotificationWorker, queueConsentNotification } from '../notifications/outbox.ts';
 
 /** A request nobody answers expires after this long. */
 export const REQUEST_TTL_MS = 7 * 86400_000;
@@ -202,11 +203,14 @@ export class Consents {
       await updateConsent(trx, consentId, { status: next.status, version, updated_at: at, ...(receipt ? { receipt_jwt: receipt } : {}) });
       await appendConsentEvent(trx, consentId, next.event, next.actor, { ...next.details, version, ...(receipt ? { receiptId: consentId } : {}) }, at);
       if (next.reflect) await queueReflection(trx, row, next.reflect, version);
-      return { ...row, status: next.status, version, updated_at: at, receipt_jwt: receipt ?? row.receipt_jwt };
+      // RP A (the consumer) hears of the decision or the end, when it registered an endpoint.
+      const notified = isNotifiedEvent(next.event) && (await queueConsentNotification(trx, row, next.event, version, at));
+      return { changed: { ...row, status: next.status, version, updated_at: at, receipt_jwt: receipt ?? row.receipt_jwt }, notified };
     });
-    // The outbox row is committed now: wake this process's reflection worker.
+    // The outbox rows are committed now: wake this process's workers.
     if (next.reflect) notifyReflectionWorker();
-    return changed;
+    if (changed.notified) notifyNotificationWorker();
+    return changed.changed;
   }
 
   private mine(baseId: string) {

@@ -2,6 +2,7 @@
 import { sql, type Kysely, type Migration } from 'kysely';
 import { consentMigrations } from './migrations-consent.ts';
 import { reflectionMigrations } from './migrations-reflection.ts';
+import { notificationMigrations } from './migrations-notifications.ts';
 
 export const plMigrations: Record<string, Migration> = {
   '202611251900-initial': {
@@ -113,4 +114,5 @@ export const plMigrations: Record<string, Migration> = {
   },
   ...consentMigrations,
   ...reflectionMigrations,
+  ...notificationMigrations,
 };
