@@ -33,6 +33,8 @@ import { createReflectionWorker, type ReflectionWorker } from './reflection/work
 import { registerReflectionAdmin } from './reflection/admin-routes.ts';
 import { createNotificationWorker, type NotificationWorker } from './notifications/worker.ts';
 import { registerNotificationAdmin } from './notifications/admin-routes.ts';
+import { MyData } from './my-data/my-data.ts';
+import { registerAdminMyData } from './routes/admin-my-data.ts';
 
 export interface PersonalLinkDeps {
   database: Database<PlTables>;
@@ -63,6 +65,8 @@ export interface PersonalLink {
   notifications: NotificationWorker;
   consents: Consents;
   links: Links;
+  /** My Data: providers' offers, the residents' self-access consents, fetching through JP-Link. */
+  myData: MyData;
   rpApi: RpApi;
   files: { adminApiKey: string };
   /** Deletes expired oidc_models rows now (also runs every PL_SWEEP_INTERVAL). */
@@ -108,6 +112,7 @@ export async function createPersonalLink(config: PlConfig, deps: PersonalLinkDep
   await op.start();
   const consents = new Consents({ db, registry, keys, audit, issuer: config.PL_ISSUER, baseUrl: base, now });
   const links = new Links({ db, registry, consents, audit, now });
+  const myData = new MyData({ db, consents, registry, audit, logger, now, ssUrl: config.PL_SS_URL, client: config.PL_SUBSYSTEM, ...(deps.reflectionAcknowledgementTimeoutMs !== undefined ? { acknowledgementTimeoutMs: deps.reflectionAcknowledgementTimeoutMs } : {}) });
 
   const databaseCheck = async () => {
     const result = await healthCheck(database);
@@ -136,7 +141,7 @@ export async function createPersonalLink(config: PlConfig, deps: PersonalLinkDep
     store: createDbSessionStore<ResidentSession>(db, now),
   });
   registerResidentWeb(app, { db, op, broker, residents, registry, audit, loginCsrf, sessions, secure, signInMaxAttempts: config.PL_SIGN_IN_MAX_ATTEMPTS, logger, now });
-  registerResidentConsents(app, { db, consents, links, registry, broker, sessions, loginCsrf, secure, logger, reflectionConfigured: Boolean(config.PL_SS_URL && config.PL_SUBSYSTEM), ...(deps.reflectionAcknowledgementTimeoutMs !== undefined ? { acknowledgementTimeoutMs: deps.reflectionAcknowledgementTimeoutMs } : {}) });
+  registerResidentConsents(app, { db, consents, links, myData, registry, broker, sessions, loginCsrf, secure, logger, reflectionConfigured: Boolean(config.PL_SS_URL && config.PL_SUBSYSTEM), ...(deps.reflectionAcknowledgementTimeoutMs !== undefined ? { acknowledgementTimeoutMs: deps.reflectionAcknowledgementTimeoutMs } : {}) });
   app.get('/', { schema: { hide: true } }, async (_request, reply) => reply.redirect('/my', 303));
 
   // ----------------------------------------------------------------------------- the admin app
@@ -160,6 +165,7 @@ export async function createPersonalLink(config: PlConfig, deps: PersonalLinkDep
   const metrics = registerMetrics(adminApp, { prefix: 'jplink_personal_link_' });
   registerAdminApi(adminApp, { db, registry, keys, op, audit, apiKeySha256: hashApiKey(adminKey) });
   registerAdminApiAccess(adminApp, { links });
+  registerAdminMyData(adminApp, { myData });
   const reflection = createReflectionWorker({ db, logger, audit, ssUrl: config.PL_SS_URL, client: config.PL_SUBSYSTEM, serviceCode: config.PL_REFLECTION_SERVICE_CODE, pollIntervalMs: config.PL_REFLECTION_POLL_INTERVAL * 1000, requestTimeoutMs: config.PL_REFLECTION_TIMEOUT * 1000, backoffMaxMs: config.PL_REFLECTION_MAX_BACKOFF * 1000, registry: metrics });
   registerReflectionAdmin(adminApp, { db, worker: reflection, audit });
   const notifications = createNotificationWorker({ db, logger, audit, keys, issuer: config.PL_ISSUER, now, pollIntervalMs: config.PL_NOTIFICATION_POLL_INTERVAL * 1000, requestTimeoutMs: config.PL_NOTIFICATION_TIMEOUT * 1000, backoffMaxMs: config.PL_NOTIFICATION_MAX_BACKOFF * 1000, maxAgeMs: config.PL_NOTIFICATION_MAX_AGE * 1000, registry: metrics });
@@ -191,6 +197,7 @@ export async function createPersonalLink(config: PlConfig, deps: PersonalLinkDep
     notifications,
     consents,
     links,
+    myData,
     rpApi,
     files: { adminApiKey: adminApiKeyFile },
     sweep,

@@ -1,4 +1,5 @@
 // Shared steps of the tests: a resident signing in through Personal-Link and a dev upstream ID.
+import type { Page } from '@jplink/testing';
 import { HttpBrowser, parseForms } from '../src/testing.ts';
 
 export interface SignInOptions {
@@ -51,4 +52,14 @@ export async function residentSignIn(baseUrl: string, user: string, upstream = '
   const pick = parseForms(atUpstream.text).find((f) => f.buttons.some((b) => b.name === 'sub'))!;
   const my = await browser.follow(new URL(pick.action, atUpstream.url), { form: { sub: user } });
   return { browser, baseId: /<code data-base-id>([^<]+)<\/code>/.exec(my.text)![1]! };
+}
+
+/** In Chromium: signs a resident in at `/my` with the dev upstream (google) and returns the BaseID shown. */
+export async function browserSignIn(page: Page, baseUrl: string, user = 'hanako'): Promise<string> {
+  await page.goto(`${baseUrl}/my`);
+  await page.click('button[data-upstream="google"]');
+  await page.waitForURL(/\/google\/interaction\//);
+  await page.click(`button[data-user="${user}"]`);
+  await page.waitForURL(`${baseUrl}/my`);
+  return (await page.textContent('code[data-base-id]'))!;
 }

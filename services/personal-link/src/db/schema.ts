@@ -4,12 +4,13 @@ import type { AuditEventsTable } from '@jplink/db';
 import type { ConsentTables } from './schema-consent.ts';
 import type { ReflectionTables } from './schema-reflection.ts';
 import type { NotificationTables } from './schema-notifications.ts';
+import type { MyDataTables } from './schema-my-data.ts';
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 type Json<T> = ColumnType<T, string, string>;
 
-export interface PlTables extends AuditEventsTable, ConsentTables, ReflectionTables, NotificationTables {
+export interface PlTables extends AuditEventsTable, ConsentTables, ReflectionTables, NotificationTables, MyDataTables {
   oidc_models: {
     model: string;
     id: string;
