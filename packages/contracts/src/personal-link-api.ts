@@ -137,3 +137,33 @@ export const myDataSourceBody = z
 export type MyDataSourceBody = z.infer<typeof myDataSourceBody>;
 export const myDataSourceView = myDataSourceBody.extend({ clientId: z.string(), updatedAt: z.string() });
 export type MyDataSourceView = z.infer<typeof myDataSourceView>;
+
+// ------------------------------------------------------------------ consent notifications
+/** The consent Security Event Token's `typ` and event type URIs (docs/protocols/consent-notifications.md). */
+export const CONSENT_SET_TYPE = 'secevent+jwt';
+export const CONSENT_SET_CONTENT_TYPE = 'application/secevent+jwt';
+export const consentNotificationStatus = z.enum(['given', 'declined', 'withdrawn', 'expired']);
+export const consentEventUri = (status: z.infer<typeof consentNotificationStatus>) => `urn:jplink:personal-link:secevent:consent:${status}`;
+/** The one event of a consent SET (ids only). */
+export const consentNotificationEvent = z
+  .object({
+    consentId: z.string(),
+    version: z.int().min(1),
+    status: consentNotificationStatus,
+    previousStatus: z.enum(['requested', 'given']),
+    consumer: z.string(),
+    provider: z.string(),
+    subsystemCode: z.string(),
+    occurredAt: z.string(),
+    providerAcknowledged: z.boolean().nullable(),
+  })
+  .strict();
+export type ConsentNotificationEvent = z.infer<typeof consentNotificationEvent>;
+/** The claims of a consent SET beside iss/aud/iat/jti (checked by the JWT library). */
+export const consentSetClaims = z.object({
+  jti: z.string().min(1),
+  txn: z.string(),
+  toe: z.int(),
+  sub_id: z.object({ format: z.literal('opaque'), id: z.string() }).strict(),
+  events: z.record(z.string(), consentNotificationEvent).refine((e) => Object.keys(e).length === 1, 'exactly one event'),
+});

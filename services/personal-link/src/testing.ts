@@ -181,3 +181,14 @@ export function parseForms(page: string): { action: string; method: string; fiel
   }
   return forms;
 }
+
+/** Signs a resident in at Personal-Link's own pages (`/my`) with a dev upstream test user (no JavaScript); returns the BaseID shown. */
+export async function residentSignIn(baseUrl: string, user: string, upstream = 'google'): Promise<{ browser: HttpBrowser; baseId: string }> {
+  const browser = new HttpBrowser();
+  const chooser = await browser.follow(`${baseUrl}/my`);
+  const form = parseForms(chooser.text).find((f) => f.fields.upstream === upstream)!;
+  const atUpstream = await browser.follow(new URL(form.action, chooser.url), { form: form.fields });
+  const pick = parseForms(atUpstream.text).find((f) => f.buttons.some((b) => b.name === 'sub'))!;
+  const my = await browser.follow(new URL(pick.action, atUpstream.url), { form: { sub: user } });
+  return { browser, baseId: /<code data-base-id>([^<]+)<\/code>/.exec(my.text)![1]! };
+}

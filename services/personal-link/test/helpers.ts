@@ -2,6 +2,8 @@
 import type { Page } from '@jplink/testing';
 import { HttpBrowser, parseForms } from '../src/testing.ts';
 
+export { residentSignIn } from '../src/testing.ts';
+
 export interface SignInOptions {
   upstream?: string;
   user?: string;
@@ -43,16 +45,6 @@ export async function signIn(browser: HttpBrowser, authorizationUrl: URL | strin
   throw new Error('sign-in did not finish');
 }
 
-/** Signs a resident in at Personal-Link's own pages (`/my`) with a dev upstream test user; returns the BaseID shown. */
-export async function residentSignIn(baseUrl: string, user: string, upstream = 'google'): Promise<{ browser: HttpBrowser; baseId: string }> {
-  const browser = new HttpBrowser();
-  const chooser = await browser.follow(`${baseUrl}/my`);
-  const form = parseForms(chooser.text).find((f) => f.fields.upstream === upstream)!;
-  const atUpstream = await browser.follow(new URL(form.action, chooser.url), { form: form.fields });
-  const pick = parseForms(atUpstream.text).find((f) => f.buttons.some((b) => b.name === 'sub'))!;
-  const my = await browser.follow(new URL(pick.action, atUpstream.url), { form: { sub: user } });
-  return { browser, baseId: /<code data-base-id>([^<]+)<\/code>/.exec(my.text)![1]! };
-}
 
 /** In Chromium: signs a resident in at `/my` with the dev upstream (google) and returns the BaseID shown. */
 export async function browserSignIn(page: Page, baseUrl: string, user = 'hanako'): Promise<string> {

@@ -2,14 +2,10 @@
 // consumer, with Personal-Link's active signing key (verifiable with /oidc/jwks), delivered by
 // push (RFC 8935 style). It carries ids only: the consent, the parties' client ids, the BaseID.
 import { SignJWT } from 'jose';
+import { CONSENT_SET_TYPE, consentEventUri, consentNotificationEvent } from '@jplink/contracts';
 import type { KeyManager } from '../oidc/keys.ts';
 import { activeSigningKey } from '../consent/receipt.ts';
 import type { ConsentNotificationPayload } from '../db/schema-notifications.ts';
-
-export const SET_TYPE = 'secevent+jwt';
-export const SET_CONTENT_TYPE = 'application/secevent+jwt';
-/** Event type URIs, one per consent status the consumer learns about. */
-export const consentEventUri = (status: ConsentNotificationPayload['status']) => `urn:jplink:personal-link:secevent:consent:${status}`;
 
 export async function signConsentSet(
   keys: Pick<KeyManager, 'load'>,
@@ -23,7 +19,8 @@ export async function signConsentSet(
     txn: `${payload.consentId}.v${payload.version}`,
     toe: Math.floor(new Date(payload.occurredAt).getTime() / 1000),
     events: {
-      [consentEventUri(payload.status)]: {
+      // Parsed with the contract the receivers (and @jplink/sdk) check against.
+      [consentEventUri(payload.status)]: consentNotificationEvent.parse({
         consentId: payload.consentId,
         version: payload.version,
         status: payload.status,
@@ -35,10 +32,10 @@ export async function signConsentSet(
         // For a change the provider must hold: whether its Adapter Server acknowledged this version
         // (false: refused for good, see the consent's reflection status); null when nothing is reflected.
         providerAcknowledged: opts.providerAcknowledged,
-      },
+      }),
     },
   })
-    .setProtectedHeader({ alg: jwk.alg, kid: jwk.kid, typ: SET_TYPE })
+    .setProtectedHeader({ alg: jwk.alg, kid: jwk.kid, typ: CONSENT_SET_TYPE })
     .setIssuer(opts.issuer)
     .setAudience(opts.audience)
     .setIssuedAt(Math.floor(opts.now.getTime() / 1000))

@@ -21,7 +21,8 @@ import type { KeyManager } from '../oidc/keys.ts';
 import type { ConsentNotificationPayload } from '../db/schema-notifications.ts';
 import { reflectionSignals } from '../reflection/outbox.ts';
 import { notificationOverview, notificationSignals, type NotificationOverview } from './outbox.ts';
-import { SET_CONTENT_TYPE, signConsentSet } from './set.ts';
+import { CONSENT_SET_CONTENT_TYPE } from '@jplink/contracts';
+import { signConsentSet } from './set.ts';
 import { backoffDelayMs, createOutboxLoop, existingMetric, networkError, registerOverviewGauges } from '../outbox/shared.ts';
 
 export interface NotificationWorkerOptions {
@@ -132,7 +133,7 @@ export function createNotificationWorker(options: NotificationWorkerOptions): No
     try {
       response = await fetch(rp.consent_notification_uri, {
         method: 'POST',
-        headers: { 'content-type': SET_CONTENT_TYPE, accept: 'application/json' },
+        headers: { 'content-type': CONSENT_SET_CONTENT_TYPE, accept: 'application/json' },
         body: token,
         redirect: 'manual',
         signal: AbortSignal.timeout(requestTimeoutMs),
