@@ -202,6 +202,16 @@ describe('refusals', () => {
     expect(refused.text).toContain('data-result="refused"');
     expect(refused.text).toContain('とよの健診センター がデータの提供に応じませんでした（ADAPTER_PERSONAL_NO_CONSENT）');
     expect(refused.text).not.toContain('佐藤 太郎');
+    // Each view is an exchange with the provider: at most 20 a minute per resident (this instance).
+    let limited: { status: number; text: string } | undefined;
+    let allowed = 0;
+    for (let i = 0; i < 25 && !limited; i++) {
+      const r = await taro.browser.request(`${pl.baseUrl}/my/data/${CLINIC}/download`);
+      if (r.status === 429) limited = r;
+      else allowed++;
+    }
+    expect(limited?.text).toContain('PL_MY_DATA_RATE_LIMITED');
+    expect(allowed).toBeLessThanOrEqual(20);
   });
 
   it('after withdrawal Personal-Link reads nothing more; a provider that cannot be reached is said plainly', async () => {

@@ -17,6 +17,7 @@ import type { Consents } from '../consent/consents.ts';
 import type { RpRegistry } from '../oidc/clients.ts';
 import { networkError } from '../outbox/shared.ts';
 import { waitForAcknowledgement } from '../reflection/outbox.ts';
+import { WindowLimiter } from '../api/auth.ts';
 import { MY_DATA_CLIENT_ID, MY_DATA_PURPOSE } from './self-access.ts';
 
 export interface MyDataDeps {
@@ -35,6 +36,8 @@ export interface MyDataDeps {
   acknowledgementTimeoutMs?: number;
   /** Largest answer read from one service (default 10 MiB). */
   maxResponseBytes?: number;
+  /** Views and downloads per resident per minute, per instance (default 20): each one is an exchange with the provider. */
+  fetchesPerMinute?: number;
 }
 
 export interface MyDataOffer {
@@ -65,9 +68,11 @@ const REFUSING_XROAD_ERRORS = new Set(['server.serverproxy.access_denied', 'serv
 
 export class MyData {
   private readonly deps: MyDataDeps;
+  private readonly limiter: WindowLimiter;
 
   constructor(deps: MyDataDeps) {
     this.deps = deps;
+    this.limiter = new WindowLimiter(deps.fetchesPerMinute ?? 20, 60_000);
   }
 
   get available(): boolean {
@@ -160,6 +165,7 @@ export class MyData {
     const offer = await this.offer(baseId, clientId);
     if (!offer.consent) throw new AppError(PL_ERRORS.PL_CONSENT_NOT_FOUND);
     const consent = offer.consent;
+    if (this.limiter.hit(baseId) > 0) throw new AppError(PL_ERRORS.PL_MY_DATA_RATE_LIMITED);
     const provider = formatSubsystemId(parseSubsystemId(consent.provider_subsystem));
     const services = await Promise.all(offer.services.map((s) => this.read(provider, consent.subsystem_code, s, baseId)));
     const result: MyDataResult = {
