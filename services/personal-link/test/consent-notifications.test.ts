@@ -313,4 +313,17 @@ describe('delivery', () => {
     expect(view.body).toMatchObject([{ clientId: 'toyono-library', event: 'given', state: 'cancelled', lastError: 'no endpoint' }]);
     expect((await pl.admin('GET', '/api/v1/consent-notifications')).body).toMatchObject({ running: true, pending: 0, failedPermanently: 0 });
   });
+
+  it('a version the provider never held (superseded by a newer one before delivery) is notified with providerAcknowledged false', async () => {
+    ss.up = false;
+    const id = await requestConsent(shop);
+    await decide(id, 'approve');
+    await decide(id, 'withdraw');
+    ss.up = true;
+    await until('both SETs', () => (setsFor(id).length === 2 ? true : undefined));
+    const events = setsFor(id)
+      .map((r) => Object.values(r.verified!.events)[0] as { status: string; version: number; providerAcknowledged: boolean | null })
+      .sort((a, b) => a.version - b.version);
+    expect(events).toEqual([expect.objectContaining({ status: 'given', version: 2, providerAcknowledged: false }), expect.objectContaining({ status: 'withdrawn', version: 3, providerAcknowledged: true })]);
+  }, 60_000);
 });

@@ -118,9 +118,9 @@ export function createNotificationWorker(options: NotificationWorkerOptions): No
   }
 
   async function providerAcknowledged(row: ClaimedRow): Promise<boolean | null> {
-    const own = await db.selectFrom('reflection_outbox').select(['state']).where('consent_id', '=', row.consentId).where('version', '=', row.version).executeTakeFirst();
+    const own = await db.selectFrom('reflection_outbox').select(['state', 'result']).where('consent_id', '=', row.consentId).where('version', '=', row.version).executeTakeFirst();
     if (!own) return null;
-    if (own.state === 'acknowledged') return true;
+    if (own.state === 'acknowledged' && own.result !== 'superseded') return true;
     // Superseded by a newer version, or refused for good: the provider does not hold this one.
     return false;
   }
