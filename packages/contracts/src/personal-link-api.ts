@@ -115,3 +115,55 @@ export const rpApiAccessBody = z
   })
   .strict();
 export const rpApiAccessView = z.object({ clientId: z.string(), scopes: z.array(z.string()), consentReturnUris: z.array(z.string()), updatedAt: z.string() });
+
+// ------------------------------------------------------------------------------- My Data
+/**
+ * What a data provider RP offers residents to see about themselves in Personal-Link's My Data
+ * (admin API: PUT /api/v1/clients/{clientId}/my-data; docs/protocols/my-data.md): its Sub System
+ * Code, the data items (columns) the resident's consent covers, and the personal `list` services
+ * Personal-Link reads through JP-Link.
+ */
+export const myDataSourceBody = z
+  .object({
+    subsystemCode: serviceCode,
+    dataItems: z.array(dbIdentifier).min(1).max(200).refine((a) => new Set(a).size === a.length, 'no item twice'),
+    services: z
+      .array(z.object({ name: z.string().regex(/^[a-z][a-z0-9_-]{0,63}$/, 'a data service name (lower case, digits, _ or -)'), title: z.object({ ja: text(100), en: text(100) }).strict() }).strict())
+      .min(1)
+      .max(20)
+      .refine((a) => new Set(a.map((s) => s.name)).size === a.length, 'no service twice'),
+  })
+  .strict();
+export type MyDataSourceBody = z.infer<typeof myDataSourceBody>;
+export const myDataSourceView = myDataSourceBody.extend({ clientId: z.string(), updatedAt: z.string() });
+export type MyDataSourceView = z.infer<typeof myDataSourceView>;
+
+// ------------------------------------------------------------------ consent notifications
+/** The consent Security Event Token's `typ` and event type URIs (docs/protocols/consent-notifications.md). */
+export const CONSENT_SET_TYPE = 'secevent+jwt';
+export const CONSENT_SET_CONTENT_TYPE = 'application/secevent+jwt';
+export const consentNotificationStatus = z.enum(['given', 'declined', 'withdrawn', 'expired']);
+export const consentEventUri = (status: z.infer<typeof consentNotificationStatus>) => `urn:jplink:personal-link:secevent:consent:${status}`;
+/** The one event of a consent SET (ids only). */
+export const consentNotificationEvent = z
+  .object({
+    consentId: z.string(),
+    version: z.int().min(1),
+    status: consentNotificationStatus,
+    previousStatus: z.enum(['requested', 'given']),
+    consumer: z.string(),
+    provider: z.string(),
+    subsystemCode: z.string(),
+    occurredAt: z.string(),
+    providerAcknowledged: z.boolean().nullable(),
+  })
+  .strict();
+export type ConsentNotificationEvent = z.infer<typeof consentNotificationEvent>;
+/** The claims of a consent SET beside iss/aud/iat/jti (checked by the JWT library). */
+export const consentSetClaims = z.object({
+  jti: z.string().min(1),
+  txn: z.string(),
+  toe: z.int(),
+  sub_id: z.object({ format: z.literal('opaque'), id: z.string() }).strict(),
+  events: z.record(z.string(), consentNotificationEvent).refine((e) => Object.keys(e).length === 1, 'exactly one event'),
+});

@@ -81,6 +81,11 @@ export class PersonalLinkError extends JpLinkError {
   }
 }
 
+/** A consent notification that does not verify (signature, typ, iss, aud, shape): answer it with 400. */
+export class InvalidConsentNotificationError extends JpLinkError {
+  override name = 'InvalidConsentNotificationError';
+}
+
 /** Adapter Server codes that mean "no consent for this" (the resident must be asked). */
 export const CONSENT_CODES: ReadonlySet<string> = new Set(['ADAPTER_PERSONAL_NO_CONSENT', 'ADAPTER_PERSONAL_BASE_ID_MISSING']);
 

@@ -3,6 +3,7 @@ export { createJpLinkClient, type CallOptions, type JpLinkClient, type JpLinkCli
 export {
   AccessDeniedError,
   ConsentRequiredError,
+  InvalidConsentNotificationError,
   JpLinkError,
   NetworkError,
   PersonalLinkError,
@@ -15,3 +16,4 @@ export {
 export type { TlsOptions } from './http.ts';
 export { createPersonalLinkClient, type ConsentRequest, type ConsentView, type PersonalLinkClient, type PersonalLinkClientOptions } from './personal-link.ts';
 export { fetchPersonalData, type PersonalDataRequest } from './personal-data.ts';
+export { createConsentNotificationVerifier, type ConsentNotification, type ConsentNotificationVerifierOptions } from './consent-notifications.ts';

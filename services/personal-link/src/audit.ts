@@ -22,6 +22,11 @@ export const PL_AUDIT_ACTIONS = [
   // Consent reflection (src/reflection/)
   'reflection.failed',
   'reflection.retried',
+  // Consent notifications to the consumer RP (src/notifications/)
+  'consent-notification.failed',
+  // My Data (src/my-data/)
+  'client.my-data-changed',
+  'my-data.fetched',
   // RP API, links and consents (src/api/, src/links/, src/consent/)
   'client.api-access-changed',
   'api.authentication-failed',

@@ -58,6 +58,14 @@ export const plConfigSchema = z
     PL_REFLECTION_TIMEOUT: envDuration({ min: 1, max: 300 }).default(30),
     /** Longest wait between retries of a reflection, in seconds (backoff 1 s, 2 s, 4 s, … up to this). */
     PL_REFLECTION_MAX_BACKOFF: envDuration({ min: 1 }).default(600),
+    /** Consent notifications to consumer RPs (docs/protocols/consent-notifications.md): seconds between looks for due rows. */
+    PL_NOTIFICATION_POLL_INTERVAL: envDuration({ min: 1 }).default(5),
+    /** Seconds one notification call may take. */
+    PL_NOTIFICATION_TIMEOUT: envDuration({ min: 1, max: 120 }).default(10),
+    /** Longest wait between retries of a notification, in seconds. */
+    PL_NOTIFICATION_MAX_BACKOFF: envDuration({ min: 1 }).default(600),
+    /** A notification not acknowledged with 2xx after this long is given up (audit consent-notification.failed). */
+    PL_NOTIFICATION_MAX_AGE: envDuration({ min: 60 }).default(7 * 86400),
   })
   .superRefine((c, ctx) => {
     if (c.JPLINK_MODE === 'production' && !c.PL_DATABASE_URL) ctx.addIssue({ code: 'custom', path: ['PL_DATABASE_URL'], message: 'required in production (the embedded database is for development only)' });

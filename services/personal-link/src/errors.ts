@@ -37,5 +37,9 @@ export const PL_ERRORS = defineErrors({
   PL_CONSENT_NOT_PENDING: { status: 409, message: 'This consent request is no longer waiting for a decision.' },
   PL_CONSENT_NOT_ACTIVE: { status: 409, message: 'Only a given consent can be withdrawn.' },
   PL_CONSENT_VERSION_UNKNOWN: { status: 409, message: 'This version of the consent does not exist (yet).' },
+  // My Data (resident pages /my/data, admin API …/my-data; docs/protocols/my-data.md)
+  PL_MY_DATA_NOT_OFFERED: { status: 404, message: 'This service offers no My Data, or you have not linked it.' },
+  PL_MY_DATA_RATE_LIMITED: { status: 429, message: 'Too many My Data views in a short time; wait a minute and try again.' },
+  PL_MY_DATA_UNAVAILABLE: { status: 503, message: 'My Data is not available: Personal-Link has no Security Server configured (PL_SS_URL, PL_SUBSYSTEM).' },
 });
 export type PlErrorCode = keyof typeof PL_ERRORS;

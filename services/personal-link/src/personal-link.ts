@@ -31,6 +31,10 @@ import { registerResidentConsents } from './routes/resident-consents.ts';
 import { registerAdminApiAccess } from './routes/admin-api-access.ts';
 import { createReflectionWorker, type ReflectionWorker } from './reflection/worker.ts';
 import { registerReflectionAdmin } from './reflection/admin-routes.ts';
+import { createNotificationWorker, type NotificationWorker } from './notifications/worker.ts';
+import { registerNotificationAdmin } from './notifications/admin-routes.ts';
+import { MyData } from './my-data/my-data.ts';
+import { registerAdminMyData } from './routes/admin-my-data.ts';
 
 export interface PersonalLinkDeps {
   database: Database<PlTables>;
@@ -57,8 +61,12 @@ export interface PersonalLink {
   audit: PlAuditor;
   /** Delivers the consent reflection outbox (started only with PL_SS_URL and PL_SUBSYSTEM). */
   reflection: ReflectionWorker;
+  /** Delivers consent notifications (signed SETs) to consumer RPs with an endpoint. */
+  notifications: NotificationWorker;
   consents: Consents;
   links: Links;
+  /** My Data: providers' offers, the residents' self-access consents, fetching through JP-Link. */
+  myData: MyData;
   rpApi: RpApi;
   files: { adminApiKey: string };
   /** Deletes expired oidc_models rows now (also runs every PL_SWEEP_INTERVAL). */
@@ -104,6 +112,7 @@ export async function createPersonalLink(config: PlConfig, deps: PersonalLinkDep
   await op.start();
   const consents = new Consents({ db, registry, keys, audit, issuer: config.PL_ISSUER, baseUrl: base, now });
   const links = new Links({ db, registry, consents, audit, now });
+  const myData = new MyData({ db, consents, registry, audit, logger, now, ssUrl: config.PL_SS_URL, client: config.PL_SUBSYSTEM, ...(deps.reflectionAcknowledgementTimeoutMs !== undefined ? { acknowledgementTimeoutMs: deps.reflectionAcknowledgementTimeoutMs } : {}) });
 
   const databaseCheck = async () => {
     const result = await healthCheck(database);
@@ -132,7 +141,7 @@ export async function createPersonalLink(config: PlConfig, deps: PersonalLinkDep
     store: createDbSessionStore<ResidentSession>(db, now),
   });
   registerResidentWeb(app, { db, op, broker, residents, registry, audit, loginCsrf, sessions, secure, signInMaxAttempts: config.PL_SIGN_IN_MAX_ATTEMPTS, logger, now });
-  registerResidentConsents(app, { db, consents, links, registry, broker, sessions, loginCsrf, secure, logger, reflectionConfigured: Boolean(config.PL_SS_URL && config.PL_SUBSYSTEM), ...(deps.reflectionAcknowledgementTimeoutMs !== undefined ? { acknowledgementTimeoutMs: deps.reflectionAcknowledgementTimeoutMs } : {}) });
+  registerResidentConsents(app, { db, consents, links, myData, registry, broker, sessions, loginCsrf, secure, logger, reflectionConfigured: Boolean(config.PL_SS_URL && config.PL_SUBSYSTEM), ...(deps.reflectionAcknowledgementTimeoutMs !== undefined ? { acknowledgementTimeoutMs: deps.reflectionAcknowledgementTimeoutMs } : {}) });
   app.get('/', { schema: { hide: true } }, async (_request, reply) => reply.redirect('/my', 303));
 
   // ----------------------------------------------------------------------------- the admin app
@@ -156,8 +165,11 @@ export async function createPersonalLink(config: PlConfig, deps: PersonalLinkDep
   const metrics = registerMetrics(adminApp, { prefix: 'jplink_personal_link_' });
   registerAdminApi(adminApp, { db, registry, keys, op, audit, apiKeySha256: hashApiKey(adminKey) });
   registerAdminApiAccess(adminApp, { links });
+  registerAdminMyData(adminApp, { myData });
   const reflection = createReflectionWorker({ db, logger, audit, ssUrl: config.PL_SS_URL, client: config.PL_SUBSYSTEM, serviceCode: config.PL_REFLECTION_SERVICE_CODE, pollIntervalMs: config.PL_REFLECTION_POLL_INTERVAL * 1000, requestTimeoutMs: config.PL_REFLECTION_TIMEOUT * 1000, backoffMaxMs: config.PL_REFLECTION_MAX_BACKOFF * 1000, registry: metrics });
   registerReflectionAdmin(adminApp, { db, worker: reflection, audit });
+  const notifications = createNotificationWorker({ db, logger, audit, keys, issuer: config.PL_ISSUER, now, pollIntervalMs: config.PL_NOTIFICATION_POLL_INTERVAL * 1000, requestTimeoutMs: config.PL_NOTIFICATION_TIMEOUT * 1000, backoffMaxMs: config.PL_NOTIFICATION_MAX_BACKOFF * 1000, maxAgeMs: config.PL_NOTIFICATION_MAX_AGE * 1000, registry: metrics });
+  registerNotificationAdmin(adminApp, { db, worker: notifications });
 
   // ------------------------------------------------------------------------- background work
   const sweep = () => sweepExpiredOidcModels(db, now());
@@ -169,6 +181,7 @@ export async function createPersonalLink(config: PlConfig, deps: PersonalLinkDep
   ];
   for (const t of timers) t.unref();
   reflection.start();
+  notifications.start();
 
   let closed = false;
   return {
@@ -181,8 +194,10 @@ export async function createPersonalLink(config: PlConfig, deps: PersonalLinkDep
     broker,
     audit,
     reflection,
+    notifications,
     consents,
     links,
+    myData,
     rpApi,
     files: { adminApiKey: adminApiKeyFile },
     sweep,
@@ -198,7 +213,7 @@ export async function createPersonalLink(config: PlConfig, deps: PersonalLinkDep
       if (closed) return;
       closed = true;
       for (const t of timers) clearInterval(t);
-      await reflection.stop();
+      await Promise.all([reflection.stop(), notifications.stop()]);
       await Promise.all([app.close(), adminApp.close(), rpApi.app.close()]);
     },
   };

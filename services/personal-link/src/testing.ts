@@ -197,3 +197,10 @@ export async function signInResident(browser: HttpBrowser, baseUrl: string, user
   if (!baseId) throw new Error(`the resident sign-in did not reach /my: ${my.status} ${my.url.href}`);
   return { baseId };
 }
+
+/** {@link signInResident} in a fresh {@link HttpBrowser}: the browser and the BaseID shown. */
+export async function residentSignIn(baseUrl: string, user: string, upstream = 'google'): Promise<{ browser: HttpBrowser; baseId: string }> {
+  const browser = new HttpBrowser();
+  const { baseId } = await signInResident(browser, baseUrl, user, upstream);
+  return { browser, baseId };
+}

@@ -7,6 +7,7 @@ import { sql } from 'kysely';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HttpBrowser, parseForms, startTestPersonalLink, type RunningPersonalLink } from '../src/testing.ts';
+import { residentSignIn } from './helpers.ts';
 import { verifyConsentChain } from '../src/consent/chain.ts';
 import { WindowLimiter } from '../src/api/auth.ts';
 
@@ -18,15 +19,7 @@ let shop: Rp, clinic: Rp, other: Rp, uax: Rp;
 let hanako: { browser: HttpBrowser; baseId: string };
 let taro: { browser: HttpBrowser; baseId: string };
 
-async function mySignIn(user: string) {
-  const browser = new HttpBrowser();
-  const chooser = await browser.follow(`${pl.baseUrl}/my`);
-  const form = parseForms(chooser.text).find((f) => f.fields.upstream === 'google')!;
-  const atUpstream = await browser.follow(new URL(form.action, chooser.url), { form: form.fields });
-  const pick = parseForms(atUpstream.text).find((f) => f.buttons.some((b) => b.name === 'sub'))!;
-  const my = await browser.follow(new URL(pick.action, atUpstream.url), { form: { sub: user } });
-  return { browser, baseId: /<code data-base-id>([^<]+)<\/code>/.exec(my.text)![1]! };
-}
+const mySignIn = (user: string) => residentSignIn(pl.baseUrl, user);
 
 async function token(rp: Rp, scope: string): Promise<string> {
   const r = await fetch(`${pl.issuer}/token`, {

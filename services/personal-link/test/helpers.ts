@@ -1,5 +1,8 @@
 // Shared steps of the tests: a resident signing in through Personal-Link and a dev upstream ID.
+import type { Page } from '@jplink/testing';
 import { HttpBrowser, parseForms } from '../src/testing.ts';
+
+export { residentSignIn } from '../src/testing.ts';
 
 export interface SignInOptions {
   upstream?: string;
@@ -40,4 +43,15 @@ export async function signIn(browser: HttpBrowser, authorizationUrl: URL | strin
     }
   }
   throw new Error('sign-in did not finish');
+}
+
+
+/** In Chromium: signs a resident in at `/my` with the dev upstream (google) and returns the BaseID shown. */
+export async function browserSignIn(page: Page, baseUrl: string, user = 'hanako'): Promise<string> {
+  await page.goto(`${baseUrl}/my`);
+  await page.click('button[data-upstream="google"]');
+  await page.waitForURL(/\/google\/interaction\//);
+  await page.click(`button[data-user="${user}"]`);
+  await page.waitForURL(`${baseUrl}/my`);
+  return (await page.textContent('code[data-base-id]'))!;
 }

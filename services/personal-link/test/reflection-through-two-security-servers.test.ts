@@ -7,18 +7,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { http } from '@jplink/testing';
 import type { ConsentReflection } from '@jplink/contracts';
-import { CONSUMER_SUBSYSTEM, PROVIDER_SUBSYSTEM, TEST_INSTANCE, adminClient, startSecurityServer, startTestNetwork, type RunningSs, type TestMember, type TestNetwork } from '@jplink/security-server/testing';
-import { createPostgresSample, startTestAdapter, type RunningAdapter, type SampleTarget } from '@jplink/adapter-server/testing';
+import { CONSUMER_SUBSYSTEM, PROVIDER_SUBSYSTEM, adminClient, type RunningSs, type TestNetwork } from '@jplink/security-server/testing';
+import type { RunningAdapter, SampleTarget } from '@jplink/adapter-server/testing';
+import { CODE, PL_SUBSYSTEM, residentColumns, servicesOf, startPlNetwork, type PlNetwork } from './pl-network.ts';
 import { startTestPersonalLink, type RunningPersonalLink } from '../src/testing.ts';
 import { enqueueReflection, reflectionStatus, waitForAcknowledgement } from '../src/reflection/outbox.ts';
 
-const PL_MEMBER: TestMember = { memberClass: 'GOV', memberCode: '9999999999999', name: 'パーソナルリンク運営機構', subsystem: 'personal-link', server: 'ss-pl' };
-const PL_SUBSYSTEM = `${TEST_INSTANCE}/${PL_MEMBER.memberClass}/${PL_MEMBER.memberCode}/${PL_MEMBER.subsystem}`;
-const CODE = 'health'; // RP B's Sub System Code (its data service category)
 const ALICE = 'bid-alice-0001'; // RP B's user u-001
 const PURPOSE = 'childcare-support';
 const CONSENT = 'cns-alice-health-1';
 
+let network: PlNetwork;
 let net: TestNetwork;
 let plSs: RunningSs;
 let sample: SampleTarget;
@@ -42,42 +41,20 @@ const askAsRpA = (path: string) =>
   http(`${net.consumer.informationSystemUrl}/r1/${PROVIDER_SUBSYSTEM}/${CODE}/${path}`, {
     headers: { 'x-road-client': CONSUMER_SUBSYSTEM, 'x-jplink-base-id': ALICE, 'x-jplink-purpose': PURPOSE },
   });
-const servicesOf = (subsystem: string) => `/api/v1/clients/${subsystem.replaceAll('/', ':')}/services`;
 
 beforeAll(async () => {
-  net = await startTestNetwork();
-  // Personal-Link is its own member with its own Security Server.
-  const centerAdmin = { authorization: `Bearer ${net.center.adminKey}` };
-  expect((await http(`${net.center.urls.admin}/api/v1/members`, { headers: centerAdmin, json: { memberClass: PL_MEMBER.memberClass, memberCode: PL_MEMBER.memberCode, name: PL_MEMBER.name } })).status).toBeLessThan(300);
-  expect((await http(`${net.center.urls.admin}/api/v1/members/${PL_MEMBER.memberClass}/${PL_MEMBER.memberCode}/subsystems`, { headers: centerAdmin, json: { subsystemCode: PL_MEMBER.subsystem } })).status).toBe(201);
-  plSs = await startSecurityServer(net.center, PL_MEMBER);
-  await Promise.all([net.consumer, net.provider, plSs].map((s) => s.ss.context.conf.refresh()));
-
-  // RP B: an Adapter Server behind its Security Server, over a PostgreSQL table of residents.
-  sample = await createPostgresSample();
-  adapter = await startTestAdapter({
-    ADAPTER_SS_ADMIN_URL: net.provider.adminUrl,
-    ADAPTER_SS_ADMIN_KEY_FILE: net.provider.ss.files.adminApiKey,
-    ADAPTER_PROVIDER_SUBSYSTEM: PROVIDER_SUBSYSTEM,
-    ADAPTER_PERSONAL_LINK_CLIENT: PL_SUBSYSTEM,
-  });
-  expect((await adapter.admin('POST', '/api/v1/connections', sample.connection)).status).toBe(201);
-  expect((await adapter.admin('POST', '/api/v1/subsystems', { code: CODE, title: '健康' })).status).toBe(201);
+  network = await startPlNetwork();
+  ({ net, plSs, sample, adapter } = network);
   const table = { schema: sample.schema, name: 'residents' };
-  const columns = ['id', 'user_id', 'name', 'email', 'city'].map((name) => ({ name, type: name === 'id' ? 'integer' : 'string' }));
   for (const def of [
     { name: 'resident', title: '住民', kind: 'get', key: 'id' },
     { name: 'residents', title: '住民一覧', kind: 'list', key: 'id' },
   ]) {
-    const saved = await adapter.admin('POST', `/api/v1/subsystems/${CODE}/services`, { ...def, connection: sample.connection.name, table, columns, personal: { userIdColumn: 'user_id' } });
+    const saved = await adapter.admin('POST', `/api/v1/subsystems/${CODE}/services`, { ...def, connection: sample.connection.name, table, columns: residentColumns, personal: { userIdColumn: 'user_id' } });
     expect(saved.status, JSON.stringify(saved.body)).toBe(201);
   }
   const published = await adapter.admin('POST', `/api/v1/subsystems/${CODE}/publish`, { grantTo: CONSUMER_SUBSYSTEM });
   expect(published.status, JSON.stringify(published.body)).toBe(200);
-  // The consent service on RP B's Security Server, granted to Personal-Link's subsystem only.
-  const ssB = await adminClient(net.provider);
-  expect((await ssB('POST', servicesOf(PROVIDER_SUBSYSTEM), { serviceCode: 'consents', url: `${adapter.dataUrl}/_personal-link/consents`, timeoutSeconds: 10 })).status).toBe(200);
-  expect((await ssB('POST', `${servicesOf(PROVIDER_SUBSYSTEM)}/consents/access-rights/grant`, { subject: { kind: 'subsystem', id: PL_SUBSYSTEM } })).status).toBe(200);
   // RP B's ID conversion: Alice's BaseID ↔ its user u-001.
   expect((await adapter.admin('PUT', `/api/v1/id-conversions/${ALICE}`, { localUserId: 'u-001' })).status).toBe(200);
 
@@ -87,10 +64,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await pl?.stop();
-  await adapter?.stop();
-  await sample?.drop();
-  await plSs?.drop();
-  await net?.stop();
+  await network?.stop();
 });
 
 describe('consent reflection: Personal-Link → its Security Server → RP B’s Security Server → RP B’s Adapter Server', () => {

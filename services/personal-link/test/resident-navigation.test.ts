@@ -1,15 +1,17 @@
-// The signed-in resident pages (/my, /my/consents, /my/services, /my/provision) share one
+// The signed-in resident pages (/my, /my/consents, /my/services, /my/provision, /my/data) share one
 // navigation: each reaches the others, the current one is marked; on a 360 px phone the menu
 // opens and every page is reachable.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, newPhonePage, type Browser } from '@jplink/testing';
 import { HttpBrowser, parseForms, startTestPersonalLink, type RunningPersonalLink } from '../src/testing.ts';
+import { browserSignIn } from './helpers.ts';
 
 const PAGES = [
   { href: '/my', label: 'マイ ID' },
   { href: '/my/consents', label: '許諾' },
   { href: '/my/services', label: '連携サービス' },
   { href: '/my/provision', label: '提供履歴' },
+  { href: '/my/data', label: 'マイデータ' },
 ];
 
 let pl: RunningPersonalLink;
@@ -29,7 +31,7 @@ const navOf = (text: string) => {
 };
 
 describe('resident navigation', () => {
-  it('every resident page has the same four entries, the current one marked', async () => {
+  it('every resident page has the same five entries, the current one marked', async () => {
     const http = new HttpBrowser();
     const chooser = await http.follow(`${pl.baseUrl}/my`);
     const form = parseForms(chooser.text).find((f) => f.fields.upstream === 'google')!;
@@ -43,17 +45,13 @@ describe('resident navigation', () => {
     }
     // English labels too.
     const en = await http.follow(`${pl.baseUrl}/my/consents?lang=en`);
-    expect(navOf(en.text).map((n) => n.label)).toEqual(['My IDs', 'Consents', 'Linked services', 'Provision history']);
+    expect(navOf(en.text).map((n) => n.label)).toEqual(['My IDs', 'Consents', 'Linked services', 'Provision history', 'My Data']);
   });
 
   it('on a 360 px phone, the menu reaches each page from each page', async () => {
     browser = await launchBrowser();
     const page = await newPhonePage(browser);
-    await page.goto(`${pl.baseUrl}/my`);
-    await page.click('button[data-upstream="google"]');
-    await page.waitForURL(/\/google\/interaction\//);
-    await page.click('button[data-user="hanako"]');
-    await page.waitForURL(`${pl.baseUrl}/my`);
+    await browserSignIn(page, pl.baseUrl);
     for (const from of PAGES) {
       for (const to of PAGES) {
         if (to === from) continue;

@@ -14,6 +14,8 @@ import type { RpRegistry } from '../oidc/clients.ts';
 import { appendConsentEvent, verifyEvents, type ChainVerification } from './chain.ts';
 import { issueReceipt, type ReceiptParty } from './receipt.ts';
 import { notifyReflectionWorker, queueReflection } from './reflect.ts';
+import { MY_DATA_CLIENT_ID, MY_DATA_NAME, MY_DATA_PERIOD_MS, MY_DATA_PURPOSE } from '../my-data/self-access.ts';
+import { isNotifiedEvent, notifyNotificationWorker, queueConsentNotification } from '../notifications/outbox.ts';
 
 /** A request nobody answers expires after this long. */
 export const REQUEST_TTL_MS = 7 * 86400_000;
@@ -50,7 +52,8 @@ export class Consents {
     return `${this.deps.baseUrl}/my/consents/${consentId}`;
   }
 
-  private async party(clientId: string): Promise<ReceiptParty> {
+  private async party(clientId: string, subsystem?: string): Promise<ReceiptParty> {
+    if (clientId === MY_DATA_CLIENT_ID) return { clientId, subsystem: subsystem ?? 'unknown', name: MY_DATA_NAME };
     const rp = await this.deps.registry.find(clientId);
     return { clientId, subsystem: rp?.memberSubsystem ?? 'unknown', name: rp?.displayName ?? { ja: clientId, en: clientId } };
   }
@@ -118,6 +121,47 @@ export class Consents {
     return this.viewForClient(consumerId, consentId);
   }
 
+  /**
+   * My Data: the resident lets Personal-Link itself (`consumerSubsystem`, its own X-Road subsystem)
+   * read `dataItems` of the provider for the purpose 本人によるデータ閲覧. Recorded like any consent
+   * (requested and given by the resident, receipt, reflection to the provider); the resident's
+   * click is the decision. The caller checked that the provider is linked and offers My Data.
+   */
+  async grantSelfAccess(baseId: string, provider: { clientId: string; subsystem: string }, source: { subsystemCode: string; dataItems: string[] }, consumerSubsystem: string): Promise<ConsentRow> {
+    const { db, now, audit } = this.deps;
+    const at = now();
+    const consentId = newConsentId();
+    const actor = `resident:${baseId}`;
+    const validUntil = new Date(at.getTime() + MY_DATA_PERIOD_MS);
+    await db.transaction().execute(async (trx) => {
+      await insertConsent(trx, {
+        consent_id: consentId,
+        base_id: baseId,
+        consumer_client_id: MY_DATA_CLIENT_ID,
+        consumer_subsystem: consumerSubsystem,
+        provider_client_id: provider.clientId,
+        provider_subsystem: provider.subsystem,
+        subsystem_code: source.subsystemCode,
+        data_items: source.dataItems,
+        purpose_code: MY_DATA_PURPOSE.code,
+        purpose_ja: MY_DATA_PURPOSE.ja,
+        purpose_en: MY_DATA_PURPOSE.en,
+        valid_from: at,
+        valid_until: validUntil,
+        status: 'requested',
+        version: 1,
+        return_uri: `${this.deps.baseUrl}/my/data/${provider.clientId}`,
+        request_expires_at: validUntil,
+        receipt_jwt: null,
+        created_at: at,
+        updated_at: at,
+      });
+      await appendConsentEvent(trx, consentId, 'requested', actor, { version: 1, consumer: MY_DATA_CLIENT_ID, provider: provider.clientId, providerSubsystem: provider.subsystem, subsystemCode: source.subsystemCode, dataItems: source.dataItems, purpose: MY_DATA_PURPOSE.code, validFrom: at.toISOString(), validUntil: validUntil.toISOString() }, at);
+    });
+    await audit({ actor, action: 'consent.requested', target: consentId, details: { baseId, consumer: MY_DATA_CLIENT_ID, provider: provider.clientId, subsystemCode: source.subsystemCode, dataItems: source.dataItems, purpose: MY_DATA_PURPOSE.code, validUntil: validUntil.toISOString() } });
+    return this.decide(baseId, consentId, 'given');
+  }
+
   /** A consent as the consumer or the provider RP sees it (404 for any other RP). */
   async viewForClient(clientId: string, consentId: string): Promise<ConsentApiView> {
     const row = await findConsent(this.deps.db, consentId);
@@ -179,7 +223,7 @@ export class Consents {
     if (next.receipt) {
       const before = await findConsent(db, consentId);
       if (!before) throw new AppError(PL_ERRORS.PL_CONSENT_NOT_FOUND);
-      const [consumer, provider, material] = await Promise.all([this.party(before.consumer_client_id), this.party(before.provider_client_id), this.deps.keys.load()]);
+      const [consumer, provider, material] = await Promise.all([this.party(before.consumer_client_id, before.consumer_subsystem), this.party(before.provider_client_id), this.deps.keys.load()]);
       forReceipt = { consumer, provider, keys: { load: async () => material } };
     }
     const changed = await db.transaction().execute(async (trx) => {
@@ -202,11 +246,14 @@ export class Consents {
       await updateConsent(trx, consentId, { status: next.status, version, updated_at: at, ...(receipt ? { receipt_jwt: receipt } : {}) });
       await appendConsentEvent(trx, consentId, next.event, next.actor, { ...next.details, version, ...(receipt ? { receiptId: consentId } : {}) }, at);
       if (next.reflect) await queueReflection(trx, row, next.reflect, version);
-      return { ...row, status: next.status, version, updated_at: at, receipt_jwt: receipt ?? row.receipt_jwt };
+      // RP A (the consumer) hears of the decision or the end, when it registered an endpoint.
+      const notified = isNotifiedEvent(next.event) && (await queueConsentNotification(trx, row, next.event, version, at));
+      return { changed: { ...row, status: next.status, version, updated_at: at, receipt_jwt: receipt ?? row.receipt_jwt }, notified };
     });
-    // The outbox row is committed now: wake this process's reflection worker.
+    // The outbox rows are committed now: wake this process's workers.
     if (next.reflect) notifyReflectionWorker();
-    return changed;
+    if (changed.notified) notifyNotificationWorker();
+    return changed.changed;
   }
 
   private mine(baseId: string) {

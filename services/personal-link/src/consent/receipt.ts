@@ -14,16 +14,23 @@ export interface ReceiptParty {
   name: { ja: string; en: string };
 }
 
+/**
+ * The key Personal-Link signs with now (receipts, consent SETs): active keys come first, the default
+ * algorithm first, the key oidc-provider signs ID tokens with; its public half is in /oidc/jwks.
+ */
+export async function activeSigningKey(keys: Pick<KeyManager, 'load'>): Promise<{ jwk: JWK & { kid: string; alg: string }; key: Awaited<ReturnType<typeof importJWK>> }> {
+  const material = await keys.load();
+  const jwk = material.jwks.keys[0] as JWK & { kid: string; alg: string };
+  return { jwk, key: await importJWK(jwk, jwk.alg) };
+}
+
 /** Only `load()` is used: callers inside a transaction pass keys loaded before it (see Consents.change). */
 export async function issueReceipt(
   keys: Pick<KeyManager, 'load'>,
   opts: { issuer: string; baseUrl: string; consent: ConsentRow; consumer: ReceiptParty; provider: ReceiptParty; givenAt: Date; version: number },
 ): Promise<string> {
   const { consent, consumer, provider } = opts;
-  const material = await keys.load();
-  // Active keys come first, the default algorithm first: the key oidc-provider signs ID tokens with.
-  const jwk = material.jwks.keys[0] as JWK & { kid: string; alg: string };
-  const key = await importJWK(jwk, jwk.alg);
+  const { jwk, key } = await activeSigningKey(keys);
   const controller = (p: ReceiptParty) => ({
     piiController: p.name.ja,
     piiControllerName: p.name,

@@ -20,6 +20,7 @@ export interface RpClientValues {
   redirect_uris: string[];
   post_logout_redirect_uris: string[];
   backchannel_logout_uri: string | null;
+  consent_notification_uri: string | null;
   grant_types: string[];
   auth_method: RpClientRow['auth_method'];
   secret_sealed: string | null;

@@ -2,6 +2,8 @@
 import { sql, type Kysely, type Migration } from 'kysely';
 import { consentMigrations } from './migrations-consent.ts';
 import { reflectionMigrations } from './migrations-reflection.ts';
+import { notificationMigrations } from './migrations-notifications.ts';
+import { myDataMigrations } from './migrations-my-data.ts';
 
 export const plMigrations: Record<string, Migration> = {
   '202611251900-initial': {
@@ -113,4 +115,6 @@ export const plMigrations: Record<string, Migration> = {
   },
   ...consentMigrations,
   ...reflectionMigrations,
+  ...notificationMigrations,
+  ...myDataMigrations,
 };

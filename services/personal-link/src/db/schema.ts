@@ -3,12 +3,14 @@ import type { ColumnType, Generated, Kysely } from 'kysely';
 import type { AuditEventsTable } from '@jplink/db';
 import type { ConsentTables } from './schema-consent.ts';
 import type { ReflectionTables } from './schema-reflection.ts';
+import type { NotificationTables } from './schema-notifications.ts';
+import type { MyDataTables } from './schema-my-data.ts';
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 type Json<T> = ColumnType<T, string, string>;
 
-export interface PlTables extends AuditEventsTable, ConsentTables, ReflectionTables {
+export interface PlTables extends AuditEventsTable, ConsentTables, ReflectionTables, NotificationTables, MyDataTables {
   oidc_models: {
     model: string;
     id: string;
@@ -51,6 +53,8 @@ export interface PlTables extends AuditEventsTable, ConsentTables, ReflectionTab
     redirect_uris: Json<string[]>;
     post_logout_redirect_uris: Json<string[]>;
     backchannel_logout_uri: string | null;
+    /** Where the RP receives consent Security Event Tokens (migrations-notifications.ts). */
+    consent_notification_uri: ColumnType<string | null, string | null | undefined, string | null>;
     grant_types: Json<string[]>;
     auth_method: 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt';
     secret_sealed: string | null;

@@ -16,8 +16,9 @@ import type { PlAuditor } from '../audit.ts';
 export const SUPPORTED_SCOPES = ['openid', 'profile', 'email', 'offline_access', 'verified_identity', 'pl:ids', 'pl:consents', 'pl:uax'] as const;
 
 const redirectUri = z.string().url().max(2000).refine((u) => {
-  const url = new URL(u);
-  return (url.protocol === 'https:' || url.protocol === 'http:') && !url.hash;
+  // Runs even when .url() failed (zod 4 checks do not abort): a non-URL is refused here, not thrown.
+  const url = URL.parse(u);
+  return url !== null && (url.protocol === 'https:' || url.protocol === 'http:') && !url.hash;
 }, 'must be an http(s) URL without a fragment');
 
 export const clientRegistration = z
@@ -28,6 +29,8 @@ export const clientRegistration = z
     redirectUris: z.array(redirectUri).max(20).default([]),
     postLogoutRedirectUris: z.array(redirectUri).max(20).default([]),
     backchannelLogoutUri: redirectUri.optional(),
+    /** Where the RP receives consent events as signed SETs (docs/protocols/consent-notifications.md); absent → none. */
+    consentNotificationUri: redirectUri.optional(),
     grantTypes: z.array(z.enum(['authorization_code', 'refresh_token', 'client_credentials'])).min(1).default(['authorization_code', 'refresh_token']),
     authMethod: z.enum(['client_secret_basic', 'client_secret_post', 'private_key_jwt']).default('client_secret_basic'),
     /** ID token signature algorithm for this RP; default: the service's (PL_SIGNING_ALG). */
@@ -45,6 +48,7 @@ export const clientView = z.object({
   redirectUris: z.array(z.string()),
   postLogoutRedirectUris: z.array(z.string()),
   backchannelLogoutUri: z.string().nullable(),
+  consentNotificationUri: z.string().nullable(),
   grantTypes: z.array(z.string()),
   authMethod: z.string(),
   idTokenSigningAlg: z.string().nullable(),
@@ -61,6 +65,7 @@ function view(row: RpClientRow): ClientView {
     redirectUris: row.redirect_uris,
     postLogoutRedirectUris: row.post_logout_redirect_uris,
     backchannelLogoutUri: row.backchannel_logout_uri,
+    consentNotificationUri: row.consent_notification_uri,
     grantTypes: row.grant_types,
     authMethod: row.auth_method,
     idTokenSigningAlg: row.id_token_signing_alg,
@@ -93,6 +98,7 @@ export class RpRegistry {
       redirect_uris: input.redirectUris,
       post_logout_redirect_uris: input.postLogoutRedirectUris,
       backchannel_logout_uri: input.backchannelLogoutUri ?? null,
+      consent_notification_uri: input.consentNotificationUri ?? null,
       grant_types: input.grantTypes,
       auth_method: input.authMethod,
       secret_sealed: secretSealed,

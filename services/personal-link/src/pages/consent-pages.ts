@@ -1,6 +1,6 @@
 // Resident pages of consents (pending requests, active, history with the chain's verification),
 // linked services and provision history. Mobile-first, Japanese by default; every form has CSRF.
-import { button, definitionList, emptyState, flashMessage, form, html, linkButton, page, table, translator, type Locale, type SafeHtml } from '@jplink/ui';
+import { button, definitionList, emptyState, form, html, linkButton, page, table, translator, type Locale, type SafeHtml } from '@jplink/ui';
 import type { ConsentEventRow, ConsentRow } from '../db/consents.ts';
 import type { ChainVerification } from '../consent/chain.ts';
 import type { ResidentService } from '../links/links.ts';
@@ -10,15 +10,16 @@ import { plStylesheet } from './assets.ts';
 import { residentNav } from './frame.ts';
 
 type Names = ReadonlyMap<string, { ja: string; en: string }>;
-type Section = 'consents' | 'services' | 'provision';
+type Section = 'consents' | 'services' | 'provision' | 'mydata';
 
 export { residentNav };
 
-const when = (locale: Locale, d: Date | string) => new Date(d).toLocaleString(locale === 'ja' ? 'ja-JP' : 'en-GB', { timeZone: 'Asia/Tokyo' });
-const day = (locale: Locale, d: Date | string) => new Date(d).toLocaleDateString(locale === 'ja' ? 'ja-JP' : 'en-GB', { timeZone: 'Asia/Tokyo' });
+export const when = (locale: Locale, d: Date | string) => new Date(d).toLocaleString(locale === 'ja' ? 'ja-JP' : 'en-GB', { timeZone: 'Asia/Tokyo' });
+export const day = (locale: Locale, d: Date | string) => new Date(d).toLocaleDateString(locale === 'ja' ? 'ja-JP' : 'en-GB', { timeZone: 'Asia/Tokyo' });
 const nameOf = (names: Names, locale: Locale, id: string) => names.get(id)?.[locale] ?? id;
 
-function frame(opts: { locale: Locale; title: string; section: Section; csrfToken: string; flash?: { kind: 'success' | 'info' | 'error'; text: string } | undefined; body: SafeHtml }): SafeHtml {
+/** The signed-in resident page frame (navigation, sign-out, flash) of the consent, service, provision and My Data pages. */
+export function frame(opts: { locale: Locale; title: string; section: Section; csrfToken: string; flash?: { kind: 'success' | 'info' | 'error'; text: string } | undefined; body: SafeHtml }): SafeHtml {
   const t = translator(plMessages, opts.locale);
   return page({
     locale: opts.locale,
@@ -225,6 +226,6 @@ export function provisionPage(opts: { locale: Locale; csrfToken: string; names: 
     csrfToken: opts.csrfToken,
     body: html`<p>${t('provisionLead')}</p>
 ${rows.length ? table({ caption: t('provisionTitle'), columns: [t('eventAt'), t('provisionTo'), t('provisionFrom'), t('consentItems'), t('eventType')], rows }) : emptyState({ title: t('provisionNone') })}
-${flashMessage({ kind: 'info', text: t('provisionMyDataLater') })}`,
+<p>${t('provisionMyDataLink')} <a href="/my/data">${t('myDataTitle')}</a></p>`,
   });
 }

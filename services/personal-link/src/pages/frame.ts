@@ -29,15 +29,16 @@ export function localeOf(headers: { cookie?: string | undefined; 'accept-languag
 
 /**
  * The one navigation of the signed-in resident pages (my IDs, consents, linked services, provision
- * history): every page reaches the others; the current one is marked (aria-current).
+ * history, My Data): every page reaches the others; the current one is marked (aria-current).
  */
-export function residentNav(locale: Locale, current: 'ids' | 'consents' | 'services' | 'provision') {
+export function residentNav(locale: Locale, current: 'ids' | 'consents' | 'services' | 'provision' | 'mydata') {
   const t = translator(plMessages, locale);
   return [
     { href: '/my', label: t('myTitle'), current: current === 'ids' },
     { href: '/my/consents', label: t('consentsTitle'), current: current === 'consents' },
     { href: '/my/services', label: t('servicesTitle'), current: current === 'services' },
     { href: '/my/provision', label: t('provisionTitle'), current: current === 'provision' },
+    { href: '/my/data', label: t('myDataTitle'), current: current === 'mydata' },
   ];
 }
 

@@ -6,6 +6,7 @@ import { EventEmitter } from 'node:events';
 import { consentId as consentIdSchema, consentReflection, parseSubsystemId, serviceCode as serviceCodeSchema, type ConsentReflection } from '@jplink/contracts';
 import type { PlDb } from '../db/schema.ts';
 import type { ReflectionResult, ReflectionState } from '../db/schema-reflection.ts';
+import { outboxOverview, type OutboxOverview } from '../outbox/shared.ts';
 
 /**
  * In-process signals: `enqueued` wakes the worker at once (besides its poll interval); `settled`
@@ -146,27 +147,9 @@ export async function reflectionStatus(db: PlDb, consentId: string): Promise<Ref
   return { consentId, acknowledgedVersion: acknowledged?.version ?? null, latest: versions[0] ?? null, versions };
 }
 
-export interface ReflectionOverview {
-  pending: number;
-  /** Seconds since the oldest pending row was queued (0 when none). */
-  oldestPendingAgeSeconds: number;
-  failedPermanently: number;
-}
+export type ReflectionOverview = OutboxOverview;
 
 /** Counts over the whole outbox (metrics, the admin API). */
-export async function reflectionOverview(db: PlDb): Promise<ReflectionOverview> {
-  const row = await db
-    .selectFrom('reflection_outbox')
-    .select((eb) => [
-      eb.fn.count<string>('id').filterWhere('state', '=', 'pending').as('pending'),
-      eb.fn.count<string>('id').filterWhere('state', '=', 'failed-permanently').as('failed'),
-      eb.fn.min('created_at').filterWhere('state', '=', 'pending').as('oldest'),
-    ])
-    .executeTakeFirstOrThrow();
-  const oldest = row.oldest ? new Date(row.oldest as Date | string).getTime() : undefined;
-  return {
-    pending: Number(row.pending),
-    oldestPendingAgeSeconds: oldest === undefined ? 0 : Math.max(0, (Date.now() - oldest) / 1000),
-    failedPermanently: Number(row.failed),
-  };
+export function reflectionOverview(db: PlDb): Promise<ReflectionOverview> {
+  return outboxOverview(db, 'reflection_outbox');
 }

@@ -22,6 +22,7 @@ import { sql, type Transaction } from 'kysely';
 import type { PlDb, PlTables } from '../db/schema.ts';
 import type { PlAuditor } from '../audit.ts';
 import { reflectionOverview, reflectionSignals, useReflectionDb, type ReflectionOverview } from './outbox.ts';
+import { backoffDelayMs, createOutboxLoop, existingMetric, networkError, registerOverviewGauges } from '../outbox/shared.ts';
 import { recordReflectedEvent } from './events.ts';
 
 export interface ReflectionRow {
@@ -119,73 +120,30 @@ export function createReflectionWorker(options: ReflectionWorkerOptions): Reflec
 
   // ------------------------------------------------------------------------------ metrics
   const prefix = options.metricPrefix ?? 'jplink_personal_link_';
-  let running = false;
   let attemptsCounter: Counter<'outcome'> | undefined;
   if (options.registry) {
-    const registers = [options.registry];
-    const existing = <T>(name: string) => options.registry!.getSingleMetric(`${prefix}${name}`) as T | undefined;
-    let cache: { at: number; value: Promise<ReflectionOverview> } | undefined;
-    const overview = () => {
-      if (!cache || Date.now() - cache.at > 1000) cache = { at: Date.now(), value: reflectionOverview(db) };
-      return cache.value;
-    };
-    const gauge = (name: string, help: string, pick: (o: ReflectionOverview) => number) =>
-      existing<Gauge>(name) ??
-      new Gauge({
-        name: `${prefix}${name}`,
-        help,
-        registers,
-        async collect() {
-          this.set(pick(await overview()));
-        },
-      });
-    gauge('reflection_pending', 'Consent reflections not yet acknowledged by the provider', (o) => o.pending);
-    gauge('reflection_oldest_pending_age_seconds', 'Age of the oldest consent reflection not yet acknowledged', (o) => o.oldestPendingAgeSeconds);
-    gauge('reflection_failed_permanently', 'Consent reflections refused by the provider for good (need an operator)', (o) => o.failedPermanently);
-    existing<Gauge>('reflection_worker_running') ??
+    const registry = options.registry;
+    registerOverviewGauges(registry, prefix, 'reflection', () => reflectionOverview(db), {
+      pending: 'Consent reflections not yet acknowledged by the provider',
+      oldest: 'Age of the oldest consent reflection not yet acknowledged',
+      failed: 'Consent reflections refused by the provider for good (need an operator)',
+    });
+    existingMetric<Gauge>(registry, `${prefix}reflection_worker_running`) ??
       new Gauge({
         name: `${prefix}reflection_worker_running`,
         help: '1 when this instance delivers consent reflections (PL_SS_URL and PL_SUBSYSTEM set)',
-        registers,
+        registers: [registry],
         collect() {
-          this.set(running ? 1 : 0);
+          this.set(loop.running ? 1 : 0);
         },
       });
     attemptsCounter =
-      existing<Counter<'outcome'>>('reflection_attempts_total') ??
-      new Counter({ name: `${prefix}reflection_attempts_total`, help: 'Consent reflection attempts by outcome (created, updated, stale, retry, failed)', labelNames: ['outcome'], registers });
+      existingMetric<Counter<'outcome'>>(registry, `${prefix}reflection_attempts_total`) ??
+      new Counter({ name: `${prefix}reflection_attempts_total`, help: 'Consent reflection attempts by outcome (created, updated, stale, retry, failed)', labelNames: ['outcome'], registers: [registry] });
   }
 
   // ------------------------------------------------------------------------------ the loop
-  let timer: NodeJS.Timeout | undefined;
-  let round: Promise<number> | undefined;
-  let again = false;
-  const wake = () => {
-    if (!running) return;
-    if (round) {
-      again = true;
-      return;
-    }
-    schedule(0);
-  };
-  function schedule(ms: number) {
-    if (!running) return;
-    clearTimeout(timer);
-    timer = setTimeout(() => {
-      round = runOnce()
-        .catch((err) => {
-          logger.warn({ err }, 'consent reflection round failed');
-          return 0;
-        })
-        .finally(() => {
-          round = undefined;
-          const more = again;
-          again = false;
-          schedule(more ? 0 : pollIntervalMs);
-        });
-    }, ms);
-    timer.unref();
-  }
+  const loop = createOutboxLoop({ logger, what: 'consent reflection', pollIntervalMs, round: async () => (await runOnce()) === batchSize });
 
   async function supersede(): Promise<void> {
     const older = await db
@@ -243,8 +201,7 @@ export function createReflectionWorker(options: ReflectionWorkerOptions): Reflec
         signal: AbortSignal.timeout(requestTimeoutMs),
       });
     } catch (error) {
-      const reason = (error as Error).name === 'TimeoutError' ? 'timeout' : ((error as { cause?: { code?: string } }).cause?.code ?? (error as Error).name);
-      return { kind: 'retry', error: `network ${String(reason).slice(0, 60)}` };
+      return { kind: 'retry', error: networkError(error) };
     }
     const text = await response.text().catch(() => '');
     let body: any;
@@ -263,11 +220,6 @@ export function createReflectionWorker(options: ReflectionWorkerOptions): Reflec
     if (status === 409 && code === 'ADAPTER_CONSENT_STALE') return { kind: 'acknowledged', result: 'stale' };
     if (status >= 400 && status < 500 && status !== 408 && status !== 429) return { kind: 'permanent', error: `${status} ${code}`, status, code };
     return { kind: 'retry', error: `${status} ${code}` };
-  }
-
-  function backoffMs(attempts: number): number {
-    const full = Math.min(backoffMaxMs, backoffBaseMs * 2 ** Math.min(Math.max(attempts - 1, 0), 30));
-    return Math.round(full * (0.5 + random() * 0.5));
   }
 
   async function settle(row: ReflectionRow, outcome: Outcome): Promise<void> {
@@ -292,12 +244,12 @@ export function createReflectionWorker(options: ReflectionWorkerOptions): Reflec
       reflectionSignals.emit('settled', row.consentId, row.version);
       return;
     }
-    const delay = backoffMs(row.attempts);
+    const delay = backoffDelayMs(row.attempts, backoffBaseMs, backoffMaxMs, random);
     await mine(db.updateTable('reflection_outbox').set({ last_error: outcome.error, next_attempt_at: sql`now() + make_interval(secs => ${delay / 1000})` })).execute();
     attemptsCounter?.inc({ outcome: 'retry' });
     logger.warn({ consentId: row.consentId, version: row.version, provider: row.provider, attempts: row.attempts, error: outcome.error, retryInMs: delay }, 'consent reflection not delivered; will retry');
     // The next round must come no later than this retry.
-    if (running && delay < pollIntervalMs) setTimeout(wake, delay + 5).unref();
+    loop.retryIn(delay);
   }
 
   async function runOnce(): Promise<number> {
@@ -310,33 +262,28 @@ export function createReflectionWorker(options: ReflectionWorkerOptions): Reflec
         await settle(row, outcome).catch((err) => logger.warn({ err, consentId: row.consentId, version: row.version }, 'recording a consent reflection outcome failed'));
       }),
     );
-    if (rows.length === batchSize) again = true;
     return rows.length;
   }
 
   return {
     configured,
     start() {
-      if (running) return;
+      if (loop.running) return;
       if (!configured) {
         logger.warn(notConfigured);
         return;
       }
-      running = true;
-      reflectionSignals.on('enqueued', wake);
-      schedule(0);
+      reflectionSignals.on('enqueued', loop.wake);
+      loop.start();
     },
     async stop() {
-      if (!running) return;
-      running = false;
-      reflectionSignals.off('enqueued', wake);
-      clearTimeout(timer);
-      await round?.catch(() => {});
+      reflectionSignals.off('enqueued', loop.wake);
+      await loop.stop();
     },
     runOnce,
     async status() {
       const overview = await reflectionOverview(db);
-      return { running, ...(configured ? (running ? {} : { reason: 'stopped' }) : { reason: notConfigured }), ...overview };
+      return { running: loop.running, ...(configured ? (loop.running ? {} : { reason: 'stopped' }) : { reason: notConfigured }), ...overview };
     },
   };
 }

@@ -19,6 +19,9 @@ import { consentDetailPage, consentsPage, decisionFlash, provisionPage, services
 import type { PlDb } from '../db/schema.ts';
 import { reflectionStatus, waitForAcknowledgement } from '../reflection/outbox.ts';
 import { showPageError, type ResidentSession } from './resident-web.ts';
+import { myDataRoutes } from './resident-my-data.ts';
+import type { MyData } from '../my-data/my-data.ts';
+import { MY_DATA_CLIENT_ID, MY_DATA_NAME } from '../my-data/self-access.ts';
 
 /** Cookie that brings a resident back to a consent request after signing in. */
 export const RETURN_COOKIE = 'pl_return';
@@ -32,6 +35,8 @@ export interface ResidentConsentDeps {
   /** How long an approval or withdrawal waits for the provider's acknowledgement before answering (default 5 s). */
   acknowledgementTimeoutMs?: number;
   links: Links;
+  /** My Data (/my/data): its routes live in resident-my-data.ts, in this scope. */
+  myData: MyData;
   registry: RpRegistry;
   broker: UpstreamBroker;
   sessions: Sessions<ResidentSession>;
@@ -55,7 +60,7 @@ export function registerResidentConsents(root: App, deps: ResidentConsentDeps): 
 function routes(app: App, deps: ResidentConsentDeps): void {
   const { consents, links, registry, sessions } = deps;
 
-  const names = async () => new Map((await registry.list()).map((c) => [c.clientId, c.displayName]));
+  const names = async () => new Map([...(await registry.list()).map((c) => [c.clientId, c.displayName] as const), [MY_DATA_CLIENT_ID, MY_DATA_NAME] as const]);
   const signedIn = async (request: FastifyRequest) => {
     const session = await sessions.read(request);
     if (!session) throw new AppError(PL_ERRORS.PL_SIGN_IN_REQUIRED);
@@ -130,6 +135,8 @@ function routes(app: App, deps: ResidentConsentDeps): void {
     await consents.unlink(s.data.baseId, request.params.clientId, 'resident');
     return reply.redirect('/my/services?done=unlinked', 303);
   });
+
+  myDataRoutes(app, { myData: deps.myData, sessions, signedIn, orSignIn: async (request, reply, path) => (await orSignIn(request, reply, path)) ?? undefined });
 
   app.get('/my/provision', { schema: { hide: true, querystring: doneQuery } }, async (request, reply) => {
     const session = await orSignIn(request, reply, '/my/provision');
