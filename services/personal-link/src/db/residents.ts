@@ -12,6 +12,27 @@ export function findResident(db: PlDb, baseId: string) {
   return db.selectFrom('residents').selectAll().where('base_id', '=', baseId).executeTakeFirst();
 }
 
+/**
+ * A resident and its linked accounts in one statement (the claims of every ID token and refresh):
+ * undefined when there is no such resident; `accounts` in link order.
+ */
+export async function findResidentWithAccounts(db: PlDb, baseId: string) {
+  const rows = await db
+    .selectFrom('residents as r')
+    .leftJoin('upstream_accounts as a', 'a.base_id', 'r.base_id')
+    .select(['r.identity_verified', 'r.verified_at', 'a.upstream_id', 'a.verified', 'a.claims', 'a.created_at', 'a.last_sign_in_at'])
+    .where('r.base_id', '=', baseId)
+    .orderBy('a.created_at')
+    .orderBy('a.id')
+    .execute();
+  const first = rows[0];
+  if (!first) return undefined;
+  const accounts = rows.flatMap((r) =>
+    r.upstream_id === null ? [] : [{ upstream_id: r.upstream_id, verified: r.verified!, claims: r.claims!, created_at: r.created_at!, last_sign_in_at: r.last_sign_in_at! }],
+  );
+  return { resident: { identity_verified: first.identity_verified, verified_at: first.verified_at }, accounts };
+}
+
 export function listAccounts(db: PlDb, baseId: string) {
   return db.selectFrom('upstream_accounts').selectAll().where('base_id', '=', baseId).orderBy('created_at').orderBy('id').execute();
 }

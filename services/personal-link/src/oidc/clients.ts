@@ -71,11 +71,30 @@ function view(row: RpClientRow): ClientView {
 
 const newSecret = () => randomBytes(32).toString('base64url');
 
+/** How long another instance's change to an RP may go unseen here (this instance's own changes: at once). */
+export const CLIENT_METADATA_TTL_MS = 5_000;
+/** Most RPs kept (a bound, not an expected size: JP-Link members register a few hundred at most). */
+const CLIENT_METADATA_MAX = 4_096;
+
 export class RpRegistry {
-  private readonly deps: { db: PlDb; passphrase: string; audit: PlAuditor; now: () => Date; signingAlg: 'ES256' | 'RS256' };
+  private readonly deps: { db: PlDb; passphrase: string; audit: PlAuditor; now: () => Date; signingAlg: 'ES256' | 'RS256'; metadataTtlMs?: number };
+  /**
+   * oidc-provider's client metadata per RP, with the opened secret, read at most once per TTL (every
+   * token request needs it). Registered RPs only: an unknown id is not remembered, so a new RP works
+   * at once and unknown ids cannot fill the map. Dropped here on update, secret rotation and removal
+   * before the change is answered; another instance's change is seen within the TTL.
+   */
+  private readonly metadataCache = new Map<string, { payload: AdapterPayload; until: number }>();
+  /** Bumped on every change here: a read that began before a change is not cached. */
+  private generation = 0;
 
   constructor(deps: RpRegistry['deps']) {
     this.deps = deps;
+  }
+
+  private forget(clientId: string): void {
+    this.generation++;
+    this.metadataCache.delete(clientId);
   }
 
   private values(input: z.output<typeof clientRegistration>, clientId: string, secretSealed: string | null): RpClientValues {
@@ -125,6 +144,7 @@ export class RpRegistry {
     const sealed = input.authMethod === 'private_key_jwt' ? null : existing.secret_sealed;
     if (input.authMethod !== 'private_key_jwt' && !sealed) throw new AppError(PL_ERRORS.PL_CLIENT_INVALID, { detail: { problems: ['rotate the secret to switch to a secret-based method'] } });
     await updateRpClient(this.deps.db, this.values(input, clientId, sealed), this.deps.now());
+    this.forget(clientId);
     await this.deps.audit({ actor, action: 'client.updated', target: clientId, details: { authMethod: input.authMethod, grantTypes: input.grantTypes } });
     return this.get(clientId);
   }
@@ -135,12 +155,15 @@ export class RpRegistry {
     const secret = newSecret();
     const authMethod = existing.auth_method === 'private_key_jwt' ? 'client_secret_basic' : existing.auth_method;
     await updateRpClient(this.deps.db, { ...existing, auth_method: authMethod, secret_sealed: sealSecret(this.deps.passphrase, secret), jwks: existing.jwks ?? null }, this.deps.now());
+    this.forget(clientId);
     await this.deps.audit({ actor, action: 'client.secret-rotated', target: clientId });
     return { client: await this.get(clientId), clientSecret: secret };
   }
 
   async remove(clientId: string, actor: string): Promise<void> {
-    if (!(await deleteRpClient(this.deps.db, clientId))) throw new AppError(PL_ERRORS.PL_CLIENT_NOT_FOUND);
+    const deleted = await deleteRpClient(this.deps.db, clientId);
+    this.forget(clientId);
+    if (!deleted) throw new AppError(PL_ERRORS.PL_CLIENT_NOT_FOUND);
     await this.deps.audit({ actor, action: 'client.deleted', target: clientId });
   }
 
@@ -159,8 +182,23 @@ export class RpRegistry {
     return (await listRpClients(this.deps.db)).map(view);
   }
 
-  /** oidc-provider client metadata for a registered RP. */
+  /** oidc-provider client metadata for a registered RP (cached, see `metadataCache`). */
   async metadata(clientId: string): Promise<AdapterPayload | undefined> {
+    const at = this.deps.now().getTime();
+    const hit = this.metadataCache.get(clientId);
+    if (hit && hit.until > at) return hit.payload;
+    const generation = this.generation;
+    const payload = await this.readMetadata(clientId);
+    if (!payload || generation !== this.generation) {
+      this.metadataCache.delete(clientId);
+      return payload;
+    }
+    if (this.metadataCache.size >= CLIENT_METADATA_MAX && !this.metadataCache.has(clientId)) this.metadataCache.delete(this.metadataCache.keys().next().value!);
+    this.metadataCache.set(clientId, { payload, until: at + (this.deps.metadataTtlMs ?? CLIENT_METADATA_TTL_MS) });
+    return payload;
+  }
+
+  private async readMetadata(clientId: string): Promise<AdapterPayload | undefined> {
     const row = await findRpClient(this.deps.db, clientId);
     if (!row) return undefined;
     const grantTypes = row.grant_types;

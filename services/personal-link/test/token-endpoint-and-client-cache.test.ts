@@ -1,0 +1,116 @@
+// The token endpoint's hot path: RP metadata cached in the registry (dropped at once on this
+// instance's update, secret rotation and removal; another instance's change seen within the TTL),
+// and the token endpoint served without request-log lines while its failures are still logged.
+import { Writable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '@jplink/kit';
+import { CLIENT_METADATA_TTL_MS, RpRegistry } from '../src/oidc/clients.ts';
+import { startTestPersonalLink, type RunningPersonalLink } from '../src/testing.ts';
+
+const REDIRECT = 'http://127.0.0.1:9/rp/callback';
+const logLines: Record<string, unknown>[] = [];
+let pl: RunningPersonalLink;
+
+const registration = (grantTypes: ('authorization_code' | 'refresh_token' | 'client_credentials')[]) => ({
+  memberSubsystem: 'JP-TEST/COM/1234567890123/cache',
+  displayName: { ja: 'キャッシュ確認', en: 'Cache check' },
+  redirectUris: [REDIRECT],
+  grantTypes,
+});
+
+/** A client-credentials grant over the real socket (the fast path), as an RP sends it. */
+async function clientCredentials(clientId: string, secret: string): Promise<{ status: number; body: Record<string, unknown> }> {
+  const response = await fetch(`${pl.issuer}/token`, {
+    method: 'POST',
+    headers: { authorization: `Basic ${Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(secret)}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+    body: 'grant_type=client_credentials&scope=openid',
+  });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+beforeAll(async () => {
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) logLines.push(JSON.parse(line) as Record<string, unknown>);
+      done();
+    },
+  });
+  pl = await startTestPersonalLink({}, { logger: createLogger({ name: 'personal-link', level: 'info', destination: sink }) });
+}, 60_000);
+
+afterAll(async () => {
+  await pl?.stop();
+});
+
+describe('RP metadata cache (this instance)', () => {
+  it('refuses the old secret right after a rotation, and takes the new one', async () => {
+    const rp = await pl.registerRp(registration(['authorization_code', 'refresh_token', 'client_credentials']));
+    expect((await clientCredentials(rp.clientId, rp.clientSecret)).status).toBe(200); // now cached
+    const rotated = await pl.admin('POST', `/api/v1/clients/${rp.clientId}/secret`);
+    expect(rotated.status).toBe(200);
+    const old = await clientCredentials(rp.clientId, rp.clientSecret);
+    expect(old.status).toBe(401);
+    expect(old.body.error).toBe('invalid_client');
+    expect((await clientCredentials(rp.clientId, rotated.body.clientSecret)).status).toBe(200);
+  });
+
+  it('applies an update at once (a grant type taken away is refused on the next request)', async () => {
+    const rp = await pl.registerRp(registration(['authorization_code', 'refresh_token', 'client_credentials']));
+    expect((await clientCredentials(rp.clientId, rp.clientSecret)).status).toBe(200);
+    const updated = await pl.admin('PUT', `/api/v1/clients/${rp.clientId}`, registration(['authorization_code', 'refresh_token']));
+    expect(updated.status).toBe(200);
+    const refused = await clientCredentials(rp.clientId, rp.clientSecret);
+    expect(refused.status).toBe(400);
+    expect(refused.body).toMatchObject({ error: 'invalid_request', error_description: 'requested grant type is not allowed for this client' });
+  });
+
+  it('refuses a removed RP on the next request', async () => {
+    const rp = await pl.registerRp(registration(['authorization_code', 'refresh_token', 'client_credentials']));
+    expect((await clientCredentials(rp.clientId, rp.clientSecret)).status).toBe(200);
+    expect((await pl.admin('DELETE', `/api/v1/clients/${rp.clientId}`)).status).toBe(204);
+    const refused = await clientCredentials(rp.clientId, rp.clientSecret);
+    expect(refused.status).toBe(401);
+    expect(refused.body.error).toBe('invalid_client');
+  });
+});
+
+describe('RP metadata cache (another instance on the same database)', () => {
+  it('sees a rotation made elsewhere once its TTL has passed, and a new RP at once', async () => {
+    let clock = Date.parse('2026-12-07T12:00:00Z');
+    const other = new RpRegistry({ db: pl.database.db, passphrase: 'personal-link-test-passphrase', audit: async () => {}, now: () => new Date(clock), signingAlg: 'ES256' });
+    const unknownYet = 'rp-registered-later';
+    expect(await other.metadata(unknownYet)).toBeUndefined();
+    await pl.registerRp({ ...registration(['client_credentials']), clientId: unknownYet });
+    // Unknown ids are not remembered: the RP registered on the first instance is known here at once.
+    const first = await other.metadata(unknownYet);
+    expect(first?.client_secret).toBeTruthy();
+    const rotated = await pl.admin('POST', `/api/v1/clients/${unknownYet}/secret`);
+    expect(rotated.status).toBe(200);
+    // Within the TTL this instance may still answer with what it read (the documented bound)…
+    clock += CLIENT_METADATA_TTL_MS - 1;
+    expect((await other.metadata(unknownYet))?.client_secret).toBe(first?.client_secret);
+    // …and after it, with the rotated secret.
+    clock += 2;
+    expect((await other.metadata(unknownYet))?.client_secret).toBe(rotated.body.clientSecret);
+  });
+});
+
+describe('token endpoint logging', () => {
+  it('writes no request-log lines for /oidc/token, but logs a failed grant (without the secret)', async () => {
+    const rp = await pl.registerRp(registration(['client_credentials', 'authorization_code']));
+    logLines.length = 0;
+    expect((await clientCredentials(rp.clientId, rp.clientSecret)).status).toBe(200);
+    const wrongSecret = 'not-the-secret-0123456789';
+    expect((await clientCredentials(rp.clientId, wrongSecret)).status).toBe(401);
+    // Other paths still get Fastify's request lines.
+    expect((await fetch(`${pl.issuer}/.well-known/openid-configuration`)).status).toBe(200);
+    const requestLines = logLines.filter((l) => l.msg === 'incoming request' || l.msg === 'request completed');
+    expect(requestLines.some((l) => JSON.stringify(l).includes('/oidc/token'))).toBe(false);
+    expect(requestLines.some((l) => JSON.stringify(l).includes('openid-configuration'))).toBe(true);
+    const failures = logLines.filter((l) => l.event === 'grant.error');
+    expect(failures).toHaveLength(1);
+    expect(failures[0]).toMatchObject({ error: 'InvalidClientAuth' });
+    expect(JSON.stringify(logLines)).not.toContain(wrongSecret);
+    expect(JSON.stringify(logLines)).not.toContain(rp.clientSecret);
+  });
+});
