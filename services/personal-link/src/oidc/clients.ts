@@ -214,8 +214,8 @@ export class RpRegistry {
       post_logout_redirect_uris: row.post_logout_redirect_uris,
       ...(row.backchannel_logout_uri ? { backchannel_logout_uri: row.backchannel_logout_uri, backchannel_logout_session_required: true } : {}),
       id_token_signed_response_alg: row.id_token_signing_alg ?? this.deps.signingAlg,
-      // ID tokens always state how the resident was identified (basic or identity-verified).
-      default_acr_values: ['urn:jplink:acr:basic', 'urn:jplink:acr:identity-verified'],
+      // No default_acr_values: oidc-provider would send them as acr_values and so replace an RP's
+      // essential acr request. ID tokens carry acr anyway (the openid scope's claims, provider.ts).
       scope: SUPPORTED_SCOPES.join(' '),
     } as AdapterPayload;
   }
