@@ -137,7 +137,7 @@ describe('essential identity-verified acr', () => {
   });
 
   it('refuses claims requests other than id_token.acr, unknown acr values, and acr_values alongside', async () => {
-    const cases = [
+    const cases: Record<string, string>[] = [
       { claims: JSON.stringify({ userinfo: { email: null } }) },
       { claims: JSON.stringify({ id_token: { email: { essential: true } } }) },
       { claims: JSON.stringify({ id_token: { acr: { essential: true, values: ['urn:example:loa:3'] } } }) },

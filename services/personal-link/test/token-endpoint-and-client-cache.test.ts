@@ -5,6 +5,7 @@ import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '@jplink/kit';
 import { CLIENT_METADATA_TTL_MS, RpRegistry } from '../src/oidc/clients.ts';
+import { PgOidcAdapter } from '../src/db/oidc-adapter.ts';
 import { startTestPersonalLink, type RunningPersonalLink } from '../src/testing.ts';
 
 const REDIRECT = 'http://127.0.0.1:9/rp/callback';
@@ -92,6 +93,37 @@ describe('RP metadata cache (another instance on the same database)', () => {
     // …and after it, with the rotated secret.
     clock += 2;
     expect((await other.metadata(unknownYet))?.client_secret).toBe(rotated.body.clientSecret);
+  });
+});
+
+describe('grant read with its refresh token (one round trip)', () => {
+  it('answers Grant.find from the refresh token read, but never a grant removed or changed since', async () => {
+    const db = pl.database.db;
+    const tokens = new PgOidcAdapter(db, 'RefreshToken');
+    const grants = new PgOidcAdapter(db, 'Grant');
+    await grants.upsert('g-prefetch-1', { accountId: 'a', clientId: 'c', kind: 'Grant', jti: 'g-prefetch-1' }, 600);
+    await tokens.upsert('rt-prefetch-1', { grantId: 'g-prefetch-1', kind: 'RefreshToken', jti: 'rt-prefetch-1' }, 600);
+    expect(await tokens.find('rt-prefetch-1')).toMatchObject({ grantId: 'g-prefetch-1' });
+    expect(await grants.find('g-prefetch-1')).toMatchObject({ accountId: 'a' });
+
+    // Removed between the two reads: not found.
+    await tokens.find('rt-prefetch-1');
+    await grants.destroy('g-prefetch-1');
+    expect(await grants.find('g-prefetch-1')).toBeUndefined();
+
+    // Changed between the two reads: the new version.
+    await grants.upsert('g-prefetch-2', { accountId: 'a', clientId: 'c', kind: 'Grant', jti: 'g-prefetch-2', openid: { scope: 'openid' } }, 600);
+    await tokens.upsert('rt-prefetch-2', { grantId: 'g-prefetch-2', kind: 'RefreshToken', jti: 'rt-prefetch-2' }, 600);
+    await tokens.find('rt-prefetch-2');
+    await grants.upsert('g-prefetch-2', { accountId: 'a', clientId: 'c', kind: 'Grant', jti: 'g-prefetch-2', openid: { scope: 'openid email' } }, 600);
+    expect(await grants.find('g-prefetch-2')).toMatchObject({ openid: { scope: 'openid email' } });
+
+    // Removed by another instance (straight in the table) after the refresh token read: the
+    // prefetched copy is used once at most, then the table answers.
+    await tokens.find('rt-prefetch-2');
+    await db.deleteFrom('oidc_models').where('model', '=', 'Grant').where('id', '=', 'g-prefetch-2').execute();
+    await grants.find('g-prefetch-2');
+    expect(await grants.find('g-prefetch-2')).toBeUndefined();
   });
 });
 
