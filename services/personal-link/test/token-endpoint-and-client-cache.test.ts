@@ -127,6 +127,37 @@ describe('grant read with its refresh token (one round trip)', () => {
   });
 });
 
+describe('refresh token rotation in one statement', () => {
+  const consumedAt = async (id: string) =>
+    (await pl.database.db.selectFrom('oidc_models').select('consumed_at').where('model', '=', 'RefreshToken').where('id', '=', id).executeTakeFirst())?.consumed_at;
+
+  it('marks the old token used together with the insert of its successor of the same grant', async () => {
+    const tokens = new PgOidcAdapter(pl.database.db, 'RefreshToken');
+    await tokens.upsert('rt-rotate-old', { grantId: 'g-rotate', kind: 'RefreshToken', jti: 'rt-rotate-old' }, 600);
+    await tokens.find('rt-rotate-old');
+    await tokens.consume('rt-rotate-old');
+    await tokens.upsert('rt-rotate-new', { grantId: 'g-rotate', kind: 'RefreshToken', jti: 'rt-rotate-new' }, 600);
+    // Written by the insert's statement: already there, before any later turn of the event loop.
+    expect(await consumedAt('rt-rotate-old')).toBeInstanceOf(Date);
+    expect(await consumedAt('rt-rotate-new')).toBeNull();
+    expect(await tokens.find('rt-rotate-old')).toMatchObject({ consumed: expect.any(Number) });
+  });
+
+  it('writes the mark on its own when no successor follows, and at once for a token not read here', async () => {
+    const tokens = new PgOidcAdapter(pl.database.db, 'RefreshToken');
+    await tokens.upsert('rt-alone', { grantId: 'g-alone', kind: 'RefreshToken', jti: 'rt-alone' }, 600);
+    await tokens.find('rt-alone');
+    await tokens.consume('rt-alone');
+    // An insert of another grant does not take it along.
+    await tokens.upsert('rt-other-grant', { grantId: 'g-other', kind: 'RefreshToken', jti: 'rt-other-grant' }, 600);
+    await expect.poll(() => consumedAt('rt-alone'), { timeout: 30_000 }).toBeInstanceOf(Date);
+    const fresh = new PgOidcAdapter(pl.database.db, 'RefreshToken');
+    await fresh.upsert('rt-unread', { grantId: 'g-unread', kind: 'RefreshToken', jti: 'rt-unread' }, 600);
+    await fresh.consume('rt-unread');
+    expect(await consumedAt('rt-unread')).toBeInstanceOf(Date);
+  });
+});
+
 describe('token endpoint logging', () => {
   it('writes no request-log lines for /oidc/token, but logs a failed grant (without the secret)', async () => {
     const rp = await pl.registerRp(registration(['client_credentials', 'authorization_code']));

@@ -23,6 +23,10 @@ export class PgOidcAdapter implements Adapter {
   readonly model: string;
   private readonly now: () => Date;
   private readonly statements;
+  /** RefreshToken: the grant of each token read here (until it is consumed; bounded). */
+  private readonly tokenGrants = new Map<string, string>();
+  /** RefreshToken: consumes waiting for their successor's insert, by grant id (see consume()). */
+  private readonly pendingConsumes = new Map<string, { id: string; at: Date; flush: NodeJS.Immediate }>();
 
   constructor(db: PlDb, model: string, now: () => Date = () => new Date()) {
     this.db = db;
@@ -47,6 +51,14 @@ export class PgOidcAdapter implements Adapter {
     );
     this.statements = {
       findWithGrant,
+      // A rotated refresh token's consume and its successor's insert, in one statement (see consume()).
+      consumeAndUpsert: compileOnce(
+        db
+          .with('consumed', (w) => w.updateTable('oidc_models').set({ consumed_at: slot('at') as unknown as Date }).where('model', '=', model).where('id', '=', slot('consumedId')).returning('id'))
+          .insertInto('oidc_models')
+          .values(row)
+          .onConflict((oc) => oc.columns(['model', 'id']).doUpdateSet({ payload: row.payload, grant_id: row.grant_id, uid: row.uid, user_code: row.user_code, expires_at: row.expires_at })),
+      ),
       upsert: compileOnce(
         db
           .insertInto('oidc_models')
@@ -56,6 +68,7 @@ export class PgOidcAdapter implements Adapter {
       find: { id: find('id'), uid: find('uid'), user_code: find('user_code') },
       consume: compileOnce(db.updateTable('oidc_models').set({ consumed_at: slot('at') as unknown as Date }).where('model', '=', model).where('id', '=', slot('id'))),
       destroy: compileOnce(db.deleteFrom('oidc_models').where('model', '=', model).where('id', '=', slot('id'))),
+      revokeGrant: compileOnce(db.deleteFrom('oidc_models').where('grant_id', '=', slot('grantId'))),
       revokeByGrantId: compileOnce(db.deleteFrom('oidc_models').where('model', '=', model).where('grant_id', '=', slot('grantId'))),
     };
   }
@@ -63,8 +76,14 @@ export class PgOidcAdapter implements Adapter {
   async upsert(id: string, payload: AdapterPayload, expiresIn: number | undefined): Promise<void> {
     if (this.model === 'Grant') prefetchedGrants.get(this.db)?.delete(id);
     const expiresAt = typeof expiresIn === 'number' && expiresIn > 0 ? new Date(this.now().getTime() + expiresIn * 1000) : null;
+    const pending = typeof payload.grantId === 'string' ? this.pendingConsumes.get(payload.grantId) : undefined;
+    if (pending) {
+      clearImmediate(pending.flush);
+      this.pendingConsumes.delete(payload.grantId as string);
+    }
     await this.db.executeQuery(
-      this.statements.upsert({
+      (pending ? this.statements.consumeAndUpsert : this.statements.upsert)({
+        ...(pending ? { consumedId: pending.id, at: pending.at } : {}),
         id,
         payload: JSON.stringify(payload),
         grant_id: typeof payload.grantId === 'string' ? payload.grantId : null,
@@ -101,6 +120,10 @@ export class PgOidcAdapter implements Adapter {
     const token = rows.find((r) => r.model === this.model);
     const grant = rows.find((r) => r.model === 'Grant');
     const payload = this.fromRow(token);
+    if (payload && typeof payload.grantId === 'string') {
+      if (this.tokenGrants.size >= PREFETCH_MAX) this.tokenGrants.delete(this.tokenGrants.keys().next().value!);
+      this.tokenGrants.set(id, payload.grantId);
+    }
     if (payload && grant && typeof payload.grantId === 'string') {
       let cache = prefetchedGrants.get(this.db);
       if (!cache) prefetchedGrants.set(this.db, (cache = new Map()));
@@ -118,8 +141,39 @@ export class PgOidcAdapter implements Adapter {
     return this.findWhere('user_code', userCode);
   }
 
+  /**
+   * Marks a row used. A refresh token being rotated (read here, so its grant is known) is marked in
+   * the same statement that inserts its successor: oidc-provider consumes the old token and saves
+   * the new one of the same grant right after, with no I/O in between, and answers only after the
+   * save. So the old token is used up exactly when the new one exists (one round trip, and no
+   * window where the old one is spent but the new one missing). Should no insert of that grant
+   * follow before the event loop's next turn, the mark is written on its own then.
+   */
   async consume(id: string): Promise<void> {
-    await this.db.executeQuery(this.statements.consume({ id, at: this.now() }));
+    const grantId = this.model === 'RefreshToken' ? this.tokenGrants.get(id) : undefined;
+    if (grantId === undefined) {
+      await this.db.executeQuery(this.statements.consume({ id, at: this.now() }));
+      return;
+    }
+    this.tokenGrants.delete(id);
+    const earlier = this.pendingConsumes.get(grantId);
+    if (earlier) {
+      // Two rotations of one grant at once (a replayed token): mark the earlier one now.
+      clearImmediate(earlier.flush);
+      this.pendingConsumes.delete(grantId);
+      await this.db.executeQuery(this.statements.consume({ id: earlier.id, at: earlier.at }));
+    }
+    const at = this.now();
+    const flush = setImmediate(() => {
+      if (this.pendingConsumes.get(grantId)?.id !== id) return;
+      this.pendingConsumes.delete(grantId);
+      void this.db.executeQuery(this.statements.consume({ id, at })).catch(() => {
+        // Nothing to report to: the grant whose token this was is revoked instead, so the token
+        // cannot be used again either way.
+        void this.db.executeQuery(this.statements.revokeGrant({ grantId })).catch(() => {});
+      });
+    });
+    this.pendingConsumes.set(grantId, { id, at, flush });
   }
 
   async destroy(id: string): Promise<void> {
