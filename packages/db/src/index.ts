@@ -9,3 +9,4 @@ export { assertSchemaName, quoteIdentifier, SCHEMA_NAME_PATTERN } from './schema
 export { DbError, DB_ERRORS, DB_ERROR_CODES, isDbError, type DbErrorCode } from './errors.ts';
 export type { DbLogger } from './logger.ts';
 export { insertAuditEvent, listAuditEvents, type AuditEventInput, type AuditEventsTable } from './audit-events.ts';
+export { compileOnce, slot } from './compile-once.ts';

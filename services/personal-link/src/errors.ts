@@ -8,6 +8,7 @@ export const PL_ERRORS = defineErrors({
   PL_INTERACTION_INVALID: { status: 400, message: 'This sign-in step is not valid for the current sign-in.' },
   PL_UPSTREAM_UNKNOWN: { status: 404, message: 'No such ID provider.' },
   PL_UPSTREAM_STATE_INVALID: { status: 400, message: 'The answer of the ID provider does not belong to a sign-in started here, or it came too late.' },
+  PL_UPSTREAM_ACR_REQUIRED: { status: 400, message: 'This service requires a sign-in with an identity-verified ID; the chosen ID is not one.' },
   PL_UPSTREAM_DENIED: { status: 400, message: 'The ID provider did not sign you in.' },
   PL_UPSTREAM_FAILED: { status: 502, message: 'The ID provider could not be reached or gave an invalid answer.' },
   PL_UPSTREAM_ALREADY_LINKED: { status: 409, message: 'This ID is already linked to another Personal-Link account.' },

@@ -120,7 +120,7 @@ export async function createPersonalLink(config: PlConfig, deps: PersonalLinkDep
   };
 
   // ----------------------------------------------------------------- the public app (residents, RPs)
-  const app = createHttpApp({ name: 'personal-link', logger, trustProxy: config.PL_TRUST_PROXY });
+  const app = createHttpApp({ name: 'personal-link', logger, trustProxy: config.PL_TRUST_PROXY, preRouting: () => tokenEndpointFastPath(op) });
   registerHealth(app, { checks: { database: databaseCheck } });
   await app.register(middie);
   // The provider answers everything under /oidc itself, before Fastify parses any body.
@@ -216,5 +216,23 @@ export async function createPersonalLink(config: PlConfig, deps: PersonalLinkDep
       await Promise.all([reflection.stop(), notifications.stop()]);
       await Promise.all([app.close(), adminApp.close(), rpApi.app.close()]);
     },
+  };
+}
+
+/**
+ * The token endpoint (every refresh and client-credentials grant) goes to the provider straight from
+ * the HTTP server: the same handler the `/oidc` mount below calls, with the URL rewritten as middie
+ * rewrites it, minus Fastify's routing, hooks and its two request-log lines per grant. Failures
+ * are still logged by the provider's `grant.error` / `server_error` listeners (oidc/provider.ts).
+ * Not used by `app.inject()`, which takes the mount.
+ */
+function tokenEndpointFastPath(op: OpenIdProvider) {
+  return (req: IncomingMessage & { originalUrl?: string }, res: ServerResponse): boolean => {
+    const url = req.url ?? '';
+    if (url !== '/oidc/token' && !url.startsWith('/oidc/token?')) return false;
+    req.originalUrl = url;
+    req.url = url.slice('/oidc'.length);
+    op.handle(req, res);
+    return true;
   };
 }

@@ -34,6 +34,11 @@ export async function signIn(browser: HttpBrowser, authorizationUrl: URL | strin
     } else if (page.url.pathname.match(/^\/interaction\/[^/]+$/) && forms.some((f) => f.action.endsWith('/confirm'))) {
       const form = forms.find((f) => f.action.endsWith(opts.consent === false ? '/abort' : '/confirm'))!;
       page = await browser.follow(new URL(form.action, page.url), { form: form.fields }, atRp);
+    } else if (forms.length === 1 && forms[0]!.action.includes('/session/end/confirm')) {
+      // oidc-provider's auto-submitted page when the sign-in ends with another account than the
+      // browser's session had: it ends the old session, then goes on with the new one.
+      const form = forms[0]!;
+      page = await browser.follow(new URL(form.action, page.url), { form: form.fields }, atRp);
     } else if (forms.length === 1 && forms[0]!.action.includes('/upstream/')) {
       // form_post (Apple): the auto-submitting page.
       const form = forms[0]!;

@@ -1,5 +1,6 @@
 // The user master (BaseID) and linked upstream accounts: the only code that touches their tables.
 import { sql, type Selectable } from 'kysely';
+import { compileOnce, slot } from '@jplink/db';
 import type { PlDb, PlTables } from './schema.ts';
 
 export type UpstreamAccountRow = Selectable<PlTables['upstream_accounts']>;
@@ -10,6 +11,34 @@ export function findAccountBySubject(db: PlDb, issuer: string, subject: string) 
 
 export function findResident(db: PlDb, baseId: string) {
   return db.selectFrom('residents').selectAll().where('base_id', '=', baseId).executeTakeFirst();
+}
+
+const residentWithAccounts = (db: PlDb) =>
+  compileOnce(
+    db
+      .selectFrom('residents as r')
+      .leftJoin('upstream_accounts as a', 'a.base_id', 'r.base_id')
+      .select(['r.identity_verified', 'r.verified_at', 'a.upstream_id', 'a.verified', 'a.claims', 'a.created_at', 'a.last_sign_in_at'])
+      .where('r.base_id', '=', slot('baseId'))
+      .orderBy('a.created_at')
+      .orderBy('a.id'),
+  );
+const residentWithAccountsByDb = new WeakMap<PlDb, ReturnType<typeof residentWithAccounts>>();
+
+/**
+ * A resident and its linked accounts in one statement (the claims of every ID token and refresh):
+ * undefined when there is no such resident; `accounts` in link order.
+ */
+export async function findResidentWithAccounts(db: PlDb, baseId: string) {
+  let statement = residentWithAccountsByDb.get(db);
+  if (!statement) residentWithAccountsByDb.set(db, (statement = residentWithAccounts(db)));
+  const { rows } = await db.executeQuery(statement({ baseId }));
+  const first = rows[0];
+  if (!first) return undefined;
+  const accounts = rows.flatMap((r) =>
+    r.upstream_id === null ? [] : [{ upstream_id: r.upstream_id, verified: r.verified!, claims: r.claims!, created_at: r.created_at!, last_sign_in_at: r.last_sign_in_at! }],
+  );
+  return { resident: { identity_verified: first.identity_verified, verified_at: first.verified_at }, accounts };
 }
 
 export function listAccounts(db: PlDb, baseId: string) {

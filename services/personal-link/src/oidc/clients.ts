@@ -76,11 +76,30 @@ function view(row: RpClientRow): ClientView {
 
 const newSecret = () => randomBytes(32).toString('base64url');
 
+/** How long another instance's change to an RP may go unseen here (this instance's own changes: at once). */
+export const CLIENT_METADATA_TTL_MS = 5_000;
+/** Most RPs kept (a bound, not an expected size: JP-Link members register a few hundred at most). */
+const CLIENT_METADATA_MAX = 4_096;
+
 export class RpRegistry {
-  private readonly deps: { db: PlDb; passphrase: string; audit: PlAuditor; now: () => Date; signingAlg: 'ES256' | 'RS256' };
+  private readonly deps: { db: PlDb; passphrase: string; audit: PlAuditor; now: () => Date; signingAlg: 'ES256' | 'RS256'; metadataTtlMs?: number };
+  /**
+   * oidc-provider's client metadata per RP, with the opened secret, read at most once per TTL (every
+   * token request needs it). Registered RPs only: an unknown id is not remembered, so a new RP works
+   * at once and unknown ids cannot fill the map. Dropped here on update, secret rotation and removal
+   * before the change is answered; another instance's change is seen within the TTL.
+   */
+  private readonly metadataCache = new Map<string, { payload: AdapterPayload; until: number }>();
+  /** Bumped on every change here: a read that began before a change is not cached. */
+  private generation = 0;
 
   constructor(deps: RpRegistry['deps']) {
     this.deps = deps;
+  }
+
+  private forget(clientId: string): void {
+    this.generation++;
+    this.metadataCache.delete(clientId);
   }
 
   private values(input: z.output<typeof clientRegistration>, clientId: string, secretSealed: string | null): RpClientValues {
@@ -131,6 +150,7 @@ export class RpRegistry {
     const sealed = input.authMethod === 'private_key_jwt' ? null : existing.secret_sealed;
     if (input.authMethod !== 'private_key_jwt' && !sealed) throw new AppError(PL_ERRORS.PL_CLIENT_INVALID, { detail: { problems: ['rotate the secret to switch to a secret-based method'] } });
     await updateRpClient(this.deps.db, this.values(input, clientId, sealed), this.deps.now());
+    this.forget(clientId);
     await this.deps.audit({ actor, action: 'client.updated', target: clientId, details: { authMethod: input.authMethod, grantTypes: input.grantTypes } });
     return this.get(clientId);
   }
@@ -141,12 +161,15 @@ export class RpRegistry {
     const secret = newSecret();
     const authMethod = existing.auth_method === 'private_key_jwt' ? 'client_secret_basic' : existing.auth_method;
     await updateRpClient(this.deps.db, { ...existing, auth_method: authMethod, secret_sealed: sealSecret(this.deps.passphrase, secret), jwks: existing.jwks ?? null }, this.deps.now());
+    this.forget(clientId);
     await this.deps.audit({ actor, action: 'client.secret-rotated', target: clientId });
     return { client: await this.get(clientId), clientSecret: secret };
   }
 
   async remove(clientId: string, actor: string): Promise<void> {
-    if (!(await deleteRpClient(this.deps.db, clientId))) throw new AppError(PL_ERRORS.PL_CLIENT_NOT_FOUND);
+    const deleted = await deleteRpClient(this.deps.db, clientId);
+    this.forget(clientId);
+    if (!deleted) throw new AppError(PL_ERRORS.PL_CLIENT_NOT_FOUND);
     await this.deps.audit({ actor, action: 'client.deleted', target: clientId });
   }
 
@@ -165,8 +188,23 @@ export class RpRegistry {
     return (await listRpClients(this.deps.db)).map(view);
   }
 
-  /** oidc-provider client metadata for a registered RP. */
+  /** oidc-provider client metadata for a registered RP (cached, see `metadataCache`). */
   async metadata(clientId: string): Promise<AdapterPayload | undefined> {
+    const at = this.deps.now().getTime();
+    const hit = this.metadataCache.get(clientId);
+    if (hit && hit.until > at) return hit.payload;
+    const generation = this.generation;
+    const payload = await this.readMetadata(clientId);
+    if (!payload || generation !== this.generation) {
+      this.metadataCache.delete(clientId);
+      return payload;
+    }
+    if (this.metadataCache.size >= CLIENT_METADATA_MAX && !this.metadataCache.has(clientId)) this.metadataCache.delete(this.metadataCache.keys().next().value!);
+    this.metadataCache.set(clientId, { payload, until: at + (this.deps.metadataTtlMs ?? CLIENT_METADATA_TTL_MS) });
+    return payload;
+  }
+
+  private async readMetadata(clientId: string): Promise<AdapterPayload | undefined> {
     const row = await findRpClient(this.deps.db, clientId);
     if (!row) return undefined;
     const grantTypes = row.grant_types;
@@ -182,8 +220,8 @@ export class RpRegistry {
       post_logout_redirect_uris: row.post_logout_redirect_uris,
       ...(row.backchannel_logout_uri ? { backchannel_logout_uri: row.backchannel_logout_uri, backchannel_logout_session_required: true } : {}),
       id_token_signed_response_alg: row.id_token_signing_alg ?? this.deps.signingAlg,
-      // ID tokens always state how the resident was identified (basic or identity-verified).
-      default_acr_values: ['urn:jplink:acr:basic', 'urn:jplink:acr:identity-verified'],
+      // No default_acr_values: oidc-provider would send them as acr_values and so replace an RP's
+      // essential acr request. ID tokens carry acr anyway (the openid scope's claims, provider.ts).
       scope: SUPPORTED_SCOPES.join(' '),
     } as AdapterPayload;
   }

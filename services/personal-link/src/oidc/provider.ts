@@ -3,7 +3,7 @@
 // stores is in PostgreSQL, so swapping the instance loses nothing; `handle` always serves with the
 // current one.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Logger } from '@jplink/kit';
 import { PgOidcAdapter } from '../db/oidc-adapter.ts';
 import type { PlDb } from '../db/schema.ts';
@@ -15,6 +15,47 @@ import { renderOidcError, renderLogoutPage, renderLogoutSuccess } from '../pages
 
 export const ACR_VERIFIED = 'urn:jplink:acr:identity-verified';
 export const ACR_BASIC = 'urn:jplink:acr:basic';
+export const ACR_VALUES = [ACR_BASIC, ACR_VERIFIED] as const;
+
+/**
+ * The acr Personal-Link states for a sign-in through an upstream: identity-verified upstreams
+ * (MyDID, TRUSTDOCK) their configured acr (default identity-verified); any other upstream basic,
+ * whatever acr it claims itself.
+ */
+export function statedAcr(upstream: { verified: boolean; acr?: string }): string {
+  return upstream.verified ? (upstream.acr ?? ACR_VERIFIED) : ACR_BASIC;
+}
+
+/**
+ * The acr values a login prompt insists on: oidc-provider's `essential_acr` / `essential_acrs`
+ * checks put the RP's `claims.id_token.acr` request (essential: true) into `prompt.details.acr`.
+ * Undefined when the RP did not make acr essential.
+ */
+export function essentialAcrs(promptDetails: unknown): string[] | undefined {
+  const acr = (promptDetails as { acr?: { essential?: unknown; value?: unknown; values?: unknown } } | undefined)?.acr;
+  if (!acr || acr.essential !== true) return undefined;
+  if (typeof acr.value === 'string') return [acr.value];
+  if (Array.isArray(acr.values)) return acr.values.filter((v): v is string => typeof v === 'string');
+  return undefined;
+}
+
+/**
+ * The claims parameter is accepted for `id_token.acr` only (the way an RP makes the
+ * identity-verified acr essential): other claims would be granted without showing on the consent
+ * page, which lists scopes. acr values must be ours, and `acr_values` may not be sent alongside
+ * (oidc-provider would let it replace the claims request, dropping `essential`).
+ */
+async function assertClaimsParameter(ctx: KoaContextWithOIDC, claims: Record<string, unknown>): Promise<void> {
+  if (claims.userinfo !== undefined) throw new errors.InvalidRequest('claims.userinfo is not supported; request claims with scopes');
+  const idToken = (claims.id_token ?? {}) as Record<string, unknown>;
+  const others = Object.keys(idToken).filter((k) => k !== 'acr');
+  if (others.length) throw new errors.InvalidRequest('only claims.id_token.acr may be requested with the claims parameter; request other claims with scopes');
+  const acr = idToken.acr as { value?: unknown; values?: unknown } | null | undefined;
+  if (!acr) return;
+  const requested = [...(acr.value !== undefined ? [acr.value] : []), ...(Array.isArray(acr.values) ? acr.values : acr.values !== undefined ? [acr.values] : [])];
+  if (!requested.length || requested.some((v) => !(ACR_VALUES as readonly unknown[]).includes(v))) throw new errors.InvalidRequest(`claims.id_token.acr must name ${ACR_VALUES.join(' or ')}`);
+  if (ctx.oidc.params?.acr_values !== undefined) throw new errors.InvalidRequest('send either acr_values or claims.id_token.acr, not both');
+}
 
 export interface ProviderSettings {
   issuer: string;
@@ -110,7 +151,8 @@ export class OpenIdProvider {
         return { accountId: id, claims: async () => ({ ...claims, sub: id }) as { sub: string } };
       },
       claims: {
-        openid: ['sub'],
+        // acr in every ID token (basic or identity-verified), whether the RP asked for it or not.
+        openid: ['sub', 'acr'],
         profile: ['name', 'given_name', 'family_name'],
         email: ['email', 'email_verified'],
         verified_identity: ['identity_verified', 'verified_claims', 'base_id'],
@@ -125,9 +167,11 @@ export class OpenIdProvider {
               return globalThis.fetch(url, rest);
             }) as unknown as Configuration['fetch'] }
         : {}),
-      acrValues: [ACR_BASIC, ACR_VERIFIED],
+      acrValues: [...ACR_VALUES],
       features: {
         devInteractions: { enabled: false },
+        // For an essential acr only (see assertClaimsParameter).
+        claimsParameter: { enabled: true, assertClaimsParameter: assertClaimsParameter as never },
         clientCredentials: { enabled: true },
         revocation: { enabled: true, allowedPolicy: async (_ctx, client, token) => 'clientId' in token && token.clientId === client.clientId },
         // A client may introspect and revoke only tokens issued to itself.

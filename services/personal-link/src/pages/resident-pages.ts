@@ -1,6 +1,6 @@
 // The resident pages: choosing an upstream ID (sign-in interaction and "my IDs" sign-in), the consent
 // prompt for OIDC scopes, and "my IDs". Mobile-first, Japanese by default; every form carries a CSRF token.
-import { button, definitionList, emptyState, form, html, page, table, translator, type Locale, type SafeHtml } from '@jplink/ui';
+import { button, definitionList, emptyState, flashMessage, form, html, page, table, translator, type Locale, type SafeHtml } from '@jplink/ui';
 import type { LinkedAccount } from '../residents/residents.ts';
 import type { UpstreamDefinition } from '../upstream/definitions.ts';
 import { plMessages } from './messages.ts';
@@ -24,7 +24,7 @@ function upstreamButtons(locale: Locale, upstreams: readonly UpstreamDefinition[
   return html`<ul class="upstream-list">${items}</ul>`;
 }
 
-export function chooseUpstreamPage(opts: { locale: Locale; rpName: string | null; upstreams: readonly UpstreamDefinition[]; action: string; csrfToken: string; flash?: string }): SafeHtml {
+export function chooseUpstreamPage(opts: { locale: Locale; rpName: string | null; upstreams: readonly UpstreamDefinition[]; action: string; csrfToken: string; flash?: string; verifiedRequired?: boolean }): SafeHtml {
   const t = translator(plMessages, opts.locale);
   return page({
     locale: opts.locale,
@@ -33,6 +33,7 @@ export function chooseUpstreamPage(opts: { locale: Locale; rpName: string | null
     nav: [],
     ...(opts.flash ? { flash: { kind: 'error' as const, text: opts.flash } } : {}),
     body: html`${plStylesheet()}<p>${opts.rpName ? t('chooseLead', { rp: opts.rpName }) : t('chooseLeadSelf')}</p>
+${opts.verifiedRequired && opts.rpName ? flashMessage({ kind: 'info', text: t('verifiedRequired', { rp: opts.rpName }) }) : ''}
 ${upstreamButtons(opts.locale, opts.upstreams, opts.action, opts.csrfToken, 'continueWith')}
 ${opts.upstreams.some((u) => u.verified) ? html`<p class="muted">${t('verifiedHelp')}</p>` : ''}`,
   });

@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { AppError } from '@jplink/kit';
 import { isUniqueViolation } from '@jplink/db';
-import { deleteAccountUnlessLast, findAccountBySubject, findResident, insertAccount, insertResidentWithAccount, listAccounts, recordSignIn, type UpstreamAccountRow } from '../db/residents.ts';
+import { deleteAccountUnlessLast, findAccountBySubject, findResident, findResidentWithAccounts, insertAccount, insertResidentWithAccount, listAccounts, recordSignIn, type UpstreamAccountRow } from '../db/residents.ts';
 import type { PlDb } from '../db/schema.ts';
 import { PL_ERRORS } from '../errors.ts';
 import type { PlAuditor } from '../audit.ts';
@@ -117,9 +117,9 @@ export class Residents {
    * with a per-RP pseudonym from the ID conversion table, see docs/operations/personal-link.md).
    */
   async claims(baseId: string): Promise<Record<string, unknown> | undefined> {
-    const resident = await findResident(this.deps.db, baseId);
-    if (!resident) return undefined;
-    const accounts = await listAccounts(this.deps.db, baseId);
+    const found = await findResidentWithAccounts(this.deps.db, baseId);
+    if (!found) return undefined;
+    const { resident, accounts } = found;
     // Prefer verified accounts' attributes, then the most recent sign-in.
     const ordered = [...accounts].sort((a, b) => Number(b.verified) - Number(a.verified) || b.last_sign_in_at.getTime() - a.last_sign_in_at.getTime());
     const pick = (name: string) => ordered.map((a) => a.claims[name]).find((v) => v !== undefined && v !== null && v !== '');

@@ -9,7 +9,7 @@ import { PgOidcAdapter } from '../db/oidc-adapter.ts';
 import type { PlDb } from '../db/schema.ts';
 import { PL_ERRORS } from '../errors.ts';
 import type { PlAuditor } from '../audit.ts';
-import { ACR_BASIC, ACR_VERIFIED, type OpenIdProvider } from '../oidc/provider.ts';
+import { ACR_BASIC, ACR_VERIFIED, essentialAcrs, statedAcr, type OpenIdProvider } from '../oidc/provider.ts';
 import type { RpRegistry } from '../oidc/clients.ts';
 import type { Residents } from '../residents/residents.ts';
 import type { UpstreamBroker, UpstreamPurpose } from '../upstream/broker.ts';
@@ -114,7 +114,11 @@ function routes(app: App, deps: ResidentWebDeps): void {
     const csrfToken = loginCsrf.issueLoginCsrf(reply);
     if (details.prompt.name === 'login') {
       const flash = request.query.denied ? translator(plErrorMessages, request.locale)('PL_UPSTREAM_DENIED') : undefined;
-      return send(reply, chooseUpstreamPage({ locale: request.locale, rpName, upstreams: broker.list(), action: `/interaction/${details.uid}/login`, csrfToken, ...(flash ? { flash } : {}) }), 200, upstreamOrigins());
+      // An essential acr (e.g. identity-verified): only the upstreams whose sign-in gives it.
+      const required = essentialAcrs(details.prompt.details);
+      const upstreams = required ? broker.list().filter((u) => required.includes(statedAcr(u))) : broker.list();
+      const verifiedRequired = required !== undefined && required.includes(ACR_VERIFIED) && !required.includes(ACR_BASIC);
+      return send(reply, chooseUpstreamPage({ locale: request.locale, rpName, upstreams, action: `/interaction/${details.uid}/login`, csrfToken, verifiedRequired, ...(flash ? { flash } : {}) }), 200, upstreamOrigins());
     }
     if (details.prompt.name === 'consent') {
       const scopes = [...new Set(String(details.params.scope ?? 'openid').split(' ').filter(Boolean))];
@@ -130,6 +134,8 @@ function routes(app: App, deps: ResidentWebDeps): void {
     if (!body.success) throw new AppError(PL_ERRORS.PL_UPSTREAM_UNKNOWN);
     const details = await op.current.interactionDetails(request.raw, reply.raw);
     if (details.uid !== request.params.uid || details.prompt.name !== 'login') throw new AppError(PL_ERRORS.PL_INTERACTION_INVALID);
+    const required = essentialAcrs(details.prompt.details);
+    if (required && !required.includes(statedAcr(broker.get(body.data.upstream)))) throw new AppError(PL_ERRORS.PL_UPSTREAM_ACR_REQUIRED);
     return startUpstream(request, reply, body.data.upstream, { kind: 'interaction', uid: details.uid });
   });
 
@@ -141,6 +147,9 @@ function routes(app: App, deps: ResidentWebDeps): void {
     await results.destroy(ticket);
     const details = await op.current.interactionDetails(request.raw, reply.raw);
     if (details.uid !== result.uid || details.prompt.name !== 'login') throw new AppError(PL_ERRORS.PL_INTERACTION_INVALID);
+    // Checked again here: the essential acr holds whatever was posted to /login.
+    const required = essentialAcrs(details.prompt.details);
+    if (required && !required.includes(result.acr)) throw new AppError(PL_ERRORS.PL_UPSTREAM_ACR_REQUIRED);
     const returnTo = await op.current.interactionResult(request.raw, reply.raw, { login: { accountId: result.baseId, acr: result.acr, amr: ['fed'], remember: true } }, { mergeWithLastSubmission: false });
     return reply.redirect(returnTo, 303);
   });
@@ -215,7 +224,7 @@ function routes(app: App, deps: ResidentWebDeps): void {
       return reply.redirect('/my', 303);
     }
     const ticket = randomBytes(24).toString('base64url');
-    await results.upsert(ticket, { uid: purpose.uid, baseId, acr: identity.acr ?? (identity.verified ? ACR_VERIFIED : ACR_BASIC) }, RESULT_TTL_SECONDS);
+    await results.upsert(ticket, { uid: purpose.uid, baseId, acr: statedAcr(broker.get(upstreamId)) }, RESULT_TTL_SECONDS);
     return reply.redirect(`/interaction/${purpose.uid}/finish?ticket=${ticket}`, 303);
   });
 
