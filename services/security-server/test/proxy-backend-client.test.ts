@@ -4,7 +4,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BackendClient, backendTarget } from '../src/proxy/backend-client.ts';
-import { XRoadError } from '../src/errors.ts';
+import { refusal } from './helpers/refusal.ts';
 
 let server: Server;
 let base: string;
@@ -52,12 +52,6 @@ const call = (url: string, options: { method?: string; headers?: Array<[string, 
     tlsVerify: true,
     maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024,
   });
-
-async function refusal(promise: Promise<unknown>): Promise<XRoadError> {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
-  expect(error).toBeInstanceOf(XRoadError);
-  return error as XRoadError;
-}
 
 describe('backend client', () => {
   it('sends method, path, query, headers and body; hop-by-hop request headers stay behind', async () => {

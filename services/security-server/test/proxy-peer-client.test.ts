@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, http, openssl, tempDir } from '@jplink/testing';
 import { CONSUMER_SUBSYSTEM, startTestNetwork, type TestNetwork } from './helpers/network.ts';
 import { buildRequest } from './helpers/raw-exchange.ts';
-import { XRoadError } from '../src/errors.ts';
+import { refusal } from './helpers/refusal.ts';
 
 let net: TestNetwork;
 
@@ -25,12 +25,6 @@ function providerEntry() {
   const target = view.server(net.provider.ss.context.serverIdText);
   if (!target) throw new Error('the provider is not in the global configuration');
   return { view, target };
-}
-
-async function refusal(promise: Promise<unknown>): Promise<XRoadError> {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
-  expect(error).toBeInstanceOf(XRoadError);
-  return error as XRoadError;
 }
 
 describe('peer client', () => {
