@@ -3,7 +3,7 @@
 // limit on the response size. The HTTP/1.1 client is undici's dispatcher (its own connection pools
 // and llhttp parser): per call it costs about a third of the CPU of node:http's ClientRequest /
 // IncomingMessage / Agent machinery (docs/performance.md), with the same trust store for https.
-import { Agent, type Dispatcher } from 'undici';
+import { Agent, type Dispatcher } from './undici.ts';
 import type { IncomingHttpHeaders } from 'node:http';
 import { XRoadError } from '../errors.ts';
 

@@ -7,7 +7,7 @@
 // docs/performance.md); the wire is unchanged (docs/protocols/exchange.md).
 import { isIP, isIPv6 } from 'node:net';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
-import { Pool, type Dispatcher, type buildConnector } from 'undici';
+import { Pool, type Dispatcher, type buildConnector } from './undici.ts';
 import { AUTH_OCSP_HEADER, EXCHANGE_CONTENT_TYPE, EXCHANGE_PATH, MessageParser, type ReadMessageResult } from '@jplink/exchange';
 import type { GlobalConfSecurityServer } from '@jplink/contracts';
 import { derToPem, certificateHash } from '@jplink/pki';
