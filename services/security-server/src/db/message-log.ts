@@ -1,6 +1,8 @@
 // Message-log storage (record format v2, docs/protocols/message-log.md). The writer's inserts go
 // through the pool with schema-qualified names and prebuilt statement texts: no query building per
-// batch, and bytes travel as binary parameters.
+// batch, and bytes travel as binary parameters. On a PostgreSQL server the insert of each batch size
+// is a named prepared statement, parsed and planned once per pooled session.
+import { createHash } from 'node:crypto';
 import type { Database } from '@jplink/db';
 import { quoteIdentifier } from '@jplink/db';
 import type { SecurityServerDb } from './database.ts';
@@ -27,6 +29,9 @@ export interface LogRow {
   recordHash: Buffer;
 }
 
+/** Batches up to this many rows use a named prepared statement (one per size and pooled session); larger ones an unnamed one. */
+const MAX_PREPARED_ROWS = 32;
+
 const COLUMNS = [
   'side', 'message_id', 'x_road_id', 'client', 'service', 'peer_server',
   'request_header', 'request_body', 'request_body_sha256', 'request_body_length', 'request_signature',
@@ -38,26 +43,38 @@ export class LogStore {
   #pool: Database['pool'];
   #records: string;
   #certificates: string;
-  #statements = new Map<number, string>();
+  #statements = new Map<number, { text: string; name: string | undefined }>();
   #embedded: boolean;
 
-  constructor(database: Database) {
+  #prepare: boolean;
+
+  /** `prepare: false` sends every insert as an unnamed statement (for comparisons; the default prepares). */
+  constructor(database: Database, options: { prepare?: boolean } = {}) {
     this.#pool = database.pool;
     this.#embedded = database.kind === 'embedded';
+    this.#prepare = !this.#embedded && options.prepare !== false;
     const schema = quoteIdentifier(database.schema);
     this.#records = `${schema}.log_records`;
     this.#certificates = `${schema}.log_certificates`;
   }
 
-  #insertText(rows: number): string {
-    let text = this.#statements.get(rows);
-    if (!text) {
+  /**
+   * The insert of `rows` rows and, on a PostgreSQL server for up to MAX_PREPARED_ROWS rows, its
+   * prepared-statement name (derived from the text, so servers sharing a database in different
+   * schemas never share a name with different texts). Not on the embedded PGlite: its connections
+   * share one session, where a name prepared through one pg client is unknown to the others.
+   */
+  #insert(rows: number): { text: string; name: string | undefined } {
+    let statement = this.#statements.get(rows);
+    if (!statement) {
       const n = COLUMNS.length;
       const tuples = Array.from({ length: rows }, (_, r) => `(${COLUMNS.map((_, c) => `$${r * n + c + 1}`).join(',')})`);
-      text = `insert into ${this.#records} (${COLUMNS.join(',')}) values ${tuples.join(',')}`;
-      if (this.#statements.size < 64) this.#statements.set(rows, text);
+      const text = `insert into ${this.#records} (${COLUMNS.join(',')}) values ${tuples.join(',')}`;
+      const name = this.#prepare && rows <= MAX_PREPARED_ROWS ? `jpl_log_${createHash('sha256').update(text).digest('hex').slice(0, 24)}` : undefined;
+      statement = { text, name };
+      if (this.#statements.size < 64) this.#statements.set(rows, statement);
     }
-    return text;
+    return statement;
   }
 
   /** Inserts the rows in one statement (all or none), in the given order. */
@@ -72,7 +89,12 @@ export class LogStore {
         r.prevHash, r.recordHash,
       );
     }
-    await this.#run(this.#insertText(rows.length), values);
+    const statement = this.#insert(rows.length);
+    if (statement.name) {
+      await this.#pool.query({ name: statement.name, text: statement.text, values });
+      return;
+    }
+    await this.#run(statement.text, values);
   }
 
   /**
