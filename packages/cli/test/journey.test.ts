@@ -72,7 +72,12 @@ describe('the resident journey on the devnet', () => {
     expect(journey.refusal.text).toContain('同意が取り消された');
 
     // B's Adapter Server served A once with rows, then refused the next call for want of a consent.
-    const calls = await vitalsCalls(manifest);
+    // The Adapter Server writes its call log in batches (every 200 ms): wait for the refusal's row.
+    let calls = await vitalsCalls(manifest);
+    for (let i = 0; i < 100 && calls[0]?.status === 200; i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      calls = await vitalsCalls(manifest);
+    }
     const served = calls.filter((c) => c.status === 200);
     expect(served).toHaveLength(1);
     expect(served[0]).toMatchObject({ xRoadClient: manifest.servicers[0]!.subsystem, rows: 14 });
