@@ -13,7 +13,8 @@ import { createLogger } from '@jplink/kit';
 import { freePort, http } from '@jplink/testing';
 import { CONSUMER_SUBSYSTEM, PROVIDER_SUBSYSTEM, adminClient, type TestNetwork } from '@jplink/security-server/testing';
 import { PL_SUBSYSTEM, servicesOf, startPlNetwork, type PlNetwork } from './pl-network.ts';
-import { residentSignIn, startTestPersonalLink, type RunningPersonalLink } from '../src/testing.ts';
+import { startTestPersonalLink, type RunningPersonalLink } from '../src/testing.ts';
+import { residentSignIn, rpApiToken } from './helpers.ts';
 
 const SERVICE = 'rp-api';
 const RETURN = 'https://shop.example.jp/consents/done';
@@ -29,15 +30,6 @@ let clinicToken: string;
 let hanako: string;
 const logLines: string[] = [];
 
-async function token(rp: { clientId: string; clientSecret: string }): Promise<string> {
-  const r = await fetch(`${pl.issuer}/token`, {
-    method: 'POST',
-    headers: { authorization: `Basic ${Buffer.from(`${rp.clientId}:${rp.clientSecret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ grant_type: 'client_credentials', scope: 'pl:ids pl:consents' }),
-  });
-  expect(r.status).toBe(200);
-  return ((await r.json()) as { access_token: string }).access_token;
-}
 
 type Answer = { status: number; body: any };
 const parse = (r: { status: number; body: Buffer }): Answer => {
@@ -95,7 +87,7 @@ beforeAll(async () => {
   clinic = await pl.registerRp({ clientId: 'toyono-clinic', memberSubsystem: CLINIC_SUBSYSTEM, displayName: { ja: 'とよの健診センター', en: 'Toyono Checkups' }, ...cc });
   expect((await pl.admin('PUT', `/api/v1/clients/${shop.clientId}/api-access`, { scopes: ['pl:ids', 'pl:consents'], consentReturnUris: [RETURN] })).status).toBe(200);
   expect((await pl.admin('PUT', `/api/v1/clients/${clinic.clientId}/api-access`, { scopes: ['pl:ids', 'pl:consents'], consentReturnUris: [] })).status).toBe(200);
-  [shopToken, clinicToken] = await Promise.all([token(shop), token(clinic)]);
+  [shopToken, clinicToken] = await Promise.all([rpApiToken(pl.issuer, shop), rpApiToken(pl.issuer, clinic)]);
   hanako = (await residentSignIn(pl.baseUrl, 'hanako')).baseId;
 }, 240_000);
 
