@@ -7,6 +7,10 @@
 // Refusals: no access right (the Security Server's access_denied), an unregistered subsystem, an RP
 // without the operator's grant, two RPs on one subsystem, a missing or forged X-Road-Client, the
 // public listener ignoring X-Road headers, malformed and oversized input.
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '@jplink/kit';
@@ -216,5 +220,40 @@ describe('refusals', () => {
     expect([clinicAsShop.status, clinicAsShop.body.error.code]).toEqual([404, 'PL_ID_NOT_FOUND']);
     // And the Security Server listener's routes are not on the public listener's port under another name.
     expect((await withToken(undefined, 'GET', '/openapi.json')).body.paths['/api/pl/v1/base-ids/lookup']).toBeDefined();
+  });
+});
+
+describe('HTTPS on the Security Server listener', () => {
+  it('serves the API over TLS (PL_SS_API_TLS_*) to the Security Server; an unverifiable certificate is refused by it', async () => {
+    // A self-signed certificate made by OpenSSL, as an operator would bring its own.
+    const dir = await mkdtemp(join(tmpdir(), 'jplink-pl-ss-tls-'));
+    const [cert, key] = [join(dir, 'tls.crt'), join(dir, 'tls.key')];
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+    const tlsPl = await startTestPersonalLink({ PL_SS_API_PORT: String(await freePort()), PL_SS_API_TLS_CERT_FILE: cert, PL_SS_API_TLS_KEY_FILE: key });
+    try {
+      expect(tlsPl.ssApiUrl).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+      const rp = await tlsPl.registerRp({ clientId: 'toyono-shop', memberSubsystem: CONSUMER_SUBSYSTEM, displayName: { ja: 'とよのショッピング', en: 'Toyono Shopping' }, grantTypes: ['client_credentials'] });
+      expect((await tlsPl.admin('PUT', `/api/v1/clients/${rp.clientId}/api-access`, { scopes: ['pl:ids'], consentReturnUris: [] })).status).toBe(200);
+      const ssPl = await adminClient(network.plSs);
+      for (const [code, tlsVerify] of [['rp-api-tls', false], ['rp-api-tls-verified', true]] as const) {
+        expect((await ssPl('POST', servicesOf(PL_SUBSYSTEM), { serviceCode: code, url: `${tlsPl.ssApiUrl}/api/pl/v1`, tlsVerify, endpoints: [{ method: 'POST', path: '/base-ids/lookup' }] })).status).toBe(200);
+        expect((await ssPl('POST', `${servicesOf(PL_SUBSYSTEM)}/${code}/access-rights/grant`, { subject: { kind: 'subsystem', id: CONSUMER_SUBSYSTEM } })).status).toBe(200);
+      }
+      const call = async (code: string) => parse(await http(`${net.consumer.informationSystemUrl}/r1/${PL_SUBSYSTEM}/${code}/base-ids/lookup`, { headers: { 'x-road-client': CONSUMER_SUBSYSTEM }, json: { localUserId: 'nobody' } }));
+      // Reached over TLS and answered as the shop of that Personal-Link (its own, empty, rows).
+      const answered = await call('rp-api-tls');
+      expect([answered.status, answered.body.error?.code]).toEqual([404, 'PL_ID_NOT_FOUND']);
+      // The Security Server verifying the backend does not trust a self-signed certificate.
+      const refused = await call('rp-api-tls-verified');
+      expect(refused.status).toBeGreaterThanOrEqual(500);
+      expect(refused.body.type).toMatch(/^server\.serverproxy\./);
+      // Plain HTTP to the TLS listener gets nothing of the API.
+      const plain = await http(tlsPl.ssApiUrl!.replace('https:', 'http:') + '/api/pl/v1/base-ids/lookup', { headers: { 'x-road-client': CONSUMER_SUBSYSTEM }, json: { localUserId: 'nobody' } }).catch((e: Error) => ({ status: 0, body: Buffer.from(e.message) }));
+      expect(plain.status === 0 || plain.status >= 400).toBe(true);
+      expect(plain.body.toString()).not.toContain('PL_ID_NOT_FOUND');
+    } finally {
+      await tlsPl.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
