@@ -198,7 +198,11 @@ describe('jplink devnet', () => {
       subsystem: 'JP-TEST/GOV/1000000000003/personal-link',
       securityServer: 'JP-TEST/GOV/1000000000003/ss-pl',
       adapterServer: adapterPl,
+      rpApiService: 'JP-TEST/GOV/1000000000003/personal-link/rp-api',
     });
+    // The shop calls Personal-Link's RP API as its subsystem through ss-a and ss-pl (no token): its own, empty, rows.
+    const lookup = await fetch(`${manifest.securityServers[0]!.informationSystemUrl}/r1/${manifest.personalLink!.rpApiService}/base-ids/lookup`, { method: 'POST', headers: { 'x-road-client': 'JP-TEST/COM/1000000000001/shopping', 'content-type': 'application/json' }, body: JSON.stringify({ localUserId: 'nobody' }) });
+    expect([lookup.status, ((await lookup.json()) as { error: { code: string } }).error.code]).toEqual([404, 'PL_ID_NOT_FOUND']);
     const discoveryCall = manifest.tryIt.find((c) => c.url === `${manifest.personalLink!.issuer}/.well-known/openid-configuration`)!;
     const discovery = (await (await fetch(discoveryCall.url)).json()) as { issuer: string; token_endpoint: string };
     expect(discovery.issuer).toBe(manifest.personalLink!.issuer);

@@ -2,7 +2,7 @@
 // Documented in docs/devnet.md. Later components add their entries; unknown top-level keys are refused
 // so the schema stays the single description of the file.
 import { z } from 'zod';
-import { instanceCode, securityServerIdText, memberIdText, subsystemIdText } from './identifiers.ts';
+import { instanceCode, securityServerIdText, memberIdText, serviceIdText, subsystemIdText } from './identifiers.ts';
 
 const url = z.url({ protocol: /^https?$/ });
 
@@ -90,6 +90,8 @@ export const manifestPersonalLinkSchema = z.object({
   securityServer: securityServerIdText.optional(),
   /** Personal-Link's own Adapter Server (behind its Security Server). */
   adapterServer: manifestAdapterServerSchema.optional(),
+  /** The RP API published on Personal-Link's Security Server, for RPs calling as their subsystem (PR-REST `/r1/<this>/…`). */
+  rpApiService: serviceIdText.optional(),
 });
 
 export const devnetManifestSchema = z.strictObject({

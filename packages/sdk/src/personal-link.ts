@@ -1,7 +1,9 @@
 // Personal-Link's RP API (docs/protocols/personal-link-api.md) with a client-credentials token:
 // token endpoint from the issuer's discovery document, client_secret_basic, token cached until
 // 30 s before expiry and fetched again once when the API answers 401. Answers are validated with
-// the contracts' schemas.
+// the contracts' schemas. Or, without a token, through the RP's own Security Server as its X-Road
+// subsystem (PR-REST to the service Personal-Link publishes on its Security Server): the same calls
+// and answers; the operator's API grant alone decides what the subsystem may call.
 import {
   consentApiView,
   consentRegistrationResult,
@@ -14,7 +16,22 @@ import type { z } from 'zod';
 import { PersonalLinkError } from './errors.ts';
 import { createTransport, header, type TlsOptions } from './http.ts';
 
-export interface PersonalLinkClientOptions {
+export type PersonalLinkClientOptions = PersonalLinkTokenOptions | PersonalLinkSecurityServerOptions;
+
+export interface PersonalLinkSecurityServerOptions {
+  securityServer: {
+    /** The RP's own Security Server (information-system side), e.g. 'https://ss.example.jp:8443'. */
+    url: string;
+    /** The RP's subsystem, sent as X-Road-Client (the one registered with the RP at Personal-Link). */
+    client: string;
+    /** Personal-Link's service: '<instance>/<class>/<code>/<subsystem>/<service code>'. */
+    service: string;
+  };
+  tls?: TlsOptions;
+  timeoutMs?: number;
+}
+
+export interface PersonalLinkTokenOptions {
   /** Personal-Link's issuer, e.g. 'https://id.example.jp/oidc'. */
   issuer: string;
   clientId: string;
@@ -61,6 +78,10 @@ const EARLY_MS = 30_000;
 const MAX_BYTES = 1024 * 1024;
 
 export function createPersonalLinkClient(options: PersonalLinkClientOptions): PersonalLinkClient {
+  return 'securityServer' in options ? throughSecurityServer(options) : withToken(options);
+}
+
+function withToken(options: PersonalLinkTokenOptions): PersonalLinkClient {
   const issuer = options.issuer.replace(/\/+$/, '');
   const apiBase = (options.apiUrl ?? `${new URL(issuer).origin}/api/pl/v1`).replace(/\/+$/, '');
   const timeoutMs = options.timeoutMs ?? 30_000;
@@ -112,19 +133,44 @@ export function createPersonalLinkClient(options: PersonalLinkClientOptions): Pe
       cached = undefined;
       res = await attempt(await token());
     }
-    const parsed = safeJson(res.body);
-    if (res.status < 200 || res.status >= 300) {
-      const error = parsed && typeof parsed === 'object' ? (parsed as { error?: { code?: unknown; message?: unknown } }).error : undefined;
-      const code = typeof error?.code === 'string' ? error.code : undefined;
-      const message = typeof error?.message === 'string' ? error.message : undefined;
-      const retryAfter = header(res.headers, 'retry-after');
-      throw new PersonalLinkError(res.status, code, message && retryAfter ? `${message} (retry after ${retryAfter} s)` : message);
-    }
-    const checked = schema.safeParse(parsed);
-    if (!checked.success) throw new PersonalLinkError(res.status, undefined, 'Personal-Link’s answer does not match the RP API contract.');
-    return checked.data;
+    return answer(res, schema);
   }
 
+  return operations(api, () => transport.close());
+}
+
+function throughSecurityServer(options: PersonalLinkSecurityServerOptions): PersonalLinkClient {
+  const { url, client, service } = options.securityServer;
+  const apiBase = `${url.replace(/\/+$/, '')}/r1/${service.split('/').map(encodeURIComponent).join('/')}`;
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const transport = createTransport({ tls: options.tls, maxResponseBytes: MAX_BYTES });
+  async function api<S extends z.ZodType>(method: string, path: string, schema: S, json?: unknown): Promise<z.infer<S>> {
+    const body = json === undefined ? undefined : Buffer.from(JSON.stringify(json));
+    const headers = { 'x-road-client': client, accept: 'application/json', ...(body ? { 'content-type': 'application/json' } : {}) };
+    return answer(await transport.send({ url: new URL(`${apiBase}${path}`), method, headers, body, timeoutMs, signal: undefined }), schema);
+  }
+  return operations(api, () => transport.close());
+}
+
+/** The answer checked against its contract, or a PersonalLinkError: Personal-Link's code, or the Security Server's X-Road error type. */
+function answer<S extends z.ZodType>(res: { status: number; headers: Record<string, string | string[]>; body: Buffer }, schema: S): z.infer<S> {
+  const parsed = safeJson(res.body);
+  if (res.status < 200 || res.status >= 300) {
+    const object = parsed && typeof parsed === 'object' ? (parsed as { error?: { code?: unknown; message?: unknown }; type?: unknown; message?: unknown }) : undefined;
+    const error = object?.error;
+    const code = typeof error?.code === 'string' ? error.code : typeof object?.type === 'string' ? object.type : undefined;
+    const message = typeof error?.message === 'string' ? error.message : typeof object?.message === 'string' ? object.message : undefined;
+    const retryAfter = header(res.headers, 'retry-after');
+    throw new PersonalLinkError(res.status, code, message && retryAfter ? `${message} (retry after ${retryAfter} s)` : message);
+  }
+  const checked = schema.safeParse(parsed);
+  if (!checked.success) throw new PersonalLinkError(res.status, undefined, 'Personal-Link’s answer does not match the RP API contract.');
+  return checked.data;
+}
+
+type ApiCall = <S extends z.ZodType>(method: string, path: string, schema: S, json?: unknown) => Promise<z.infer<S>>;
+
+function operations(api: ApiCall, close: () => void): PersonalLinkClient {
   return {
     lookupBaseId: (q) => api('POST', '/base-ids/lookup', idLinkView, q),
     notifyIdConversion: (v) => api('POST', '/id-conversions', idCompletionResult, v),
@@ -132,7 +178,7 @@ export function createPersonalLinkClient(options: PersonalLinkClientOptions): Pe
     requestConsent: (v) => api('POST', '/consent-requests', consentApiView, v),
     getConsent: (consentId) => api('GET', `/consents/${encodeURIComponent(consentId)}`, consentApiView),
     registerConsent: (consentId, version) => api('POST', `/consents/${encodeURIComponent(consentId)}/registration`, consentRegistrationResult, { version }),
-    close: () => transport.close(),
+    close,
   };
 }
 

@@ -50,6 +50,12 @@ export const plConfigSchema = z
     /** Consent reflection: Personal-Link's own Security Server (information-system URL) and X-Road subsystem; without both, reflections wait in the outbox. */
     PL_SS_URL: envUrl({ protocols: ['http:', 'https:'] }).optional(),
     PL_SUBSYSTEM: subsystemIdText.optional(),
+    /** The RP API for RPs arriving as their X-Road subsystem through Personal-Link's Security Server: its own listener (absent → off). Reach it only from that Security Server. */
+    PL_SS_API_PORT: envPort().optional(),
+    PL_SS_API_HOST: z.string().default('127.0.0.1'),
+    /** Optional HTTPS on that listener: PEM certificate (chain) and key files, both or neither. */
+    PL_SS_API_TLS_CERT_FILE: z.string().min(1).optional(),
+    PL_SS_API_TLS_KEY_FILE: z.string().min(1).optional(),
     /** Service code of the consent service at data providers. */
     PL_REFLECTION_SERVICE_CODE: serviceCode.default('consents'),
     /** Seconds between looks for due reflections (an enqueue wakes the worker at once). */
@@ -75,6 +81,8 @@ export const plConfigSchema = z
     if (c.JPLINK_MODE === 'production' && issuer.protocol !== 'https:') ctx.addIssue({ code: 'custom', path: ['PL_ISSUER'], message: 'must be https:// in production' });
     if (c.PL_UPSTREAMS !== undefined && c.PL_UPSTREAMS_FILE !== undefined) ctx.addIssue({ code: 'custom', path: ['PL_UPSTREAMS_FILE'], message: 'set PL_UPSTREAMS or PL_UPSTREAMS_FILE, not both' });
     if ((c.PL_SS_URL === undefined) !== (c.PL_SUBSYSTEM === undefined)) ctx.addIssue({ code: 'custom', path: [c.PL_SS_URL === undefined ? 'PL_SS_URL' : 'PL_SUBSYSTEM'], message: 'set PL_SS_URL and PL_SUBSYSTEM together (consent reflection)' });
+    if ((c.PL_SS_API_TLS_CERT_FILE === undefined) !== (c.PL_SS_API_TLS_KEY_FILE === undefined)) ctx.addIssue({ code: 'custom', path: [c.PL_SS_API_TLS_CERT_FILE === undefined ? 'PL_SS_API_TLS_CERT_FILE' : 'PL_SS_API_TLS_KEY_FILE'], message: 'set PL_SS_API_TLS_CERT_FILE and PL_SS_API_TLS_KEY_FILE together' });
+    if (c.PL_SS_API_TLS_CERT_FILE !== undefined && c.PL_SS_API_PORT === undefined) ctx.addIssue({ code: 'custom', path: ['PL_SS_API_PORT'], message: 'required with PL_SS_API_TLS_CERT_FILE' });
     if (c.JPLINK_MODE === 'production' && c.PL_DEV_UPSTREAM) ctx.addIssue({ code: 'custom', path: ['PL_DEV_UPSTREAM'], message: 'the dev upstream is for development only' });
     let raw: unknown = [];
     try {

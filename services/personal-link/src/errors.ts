@@ -24,6 +24,9 @@ export const PL_ERRORS = defineErrors({
   // RP API (/api/pl/v1): IDs, linkage, consents (docs/protocols/personal-link-api.md)
   PL_API_TOKEN_INVALID: { status: 401, message: 'A valid access token of this relying party (client_credentials) is required.' },
   PL_API_SCOPE_MISSING: { status: 403, message: 'The access token lacks the scope this API needs, or the scope is not granted to this relying party.' },
+  PL_API_SUBSYSTEM_MISSING: { status: 400, message: 'The X-Road-Client header (the calling subsystem, set by the Security Server) is missing or malformed.' },
+  PL_API_SUBSYSTEM_UNKNOWN: { status: 403, message: 'No relying party is registered with the calling X-Road subsystem.' },
+  PL_API_SUBSYSTEM_AMBIGUOUS: { status: 403, message: 'More than one relying party is registered with the calling X-Road subsystem; the operator must register it for one only.' },
   PL_API_RATE_LIMITED: { status: 429, message: 'Too many requests from this relying party; retry later.' },
   PL_RESIDENT_UNKNOWN: { status: 404, message: 'No such resident (BaseID).' },
   PL_ID_NOT_FOUND: { status: 404, message: 'No ID conversion of this relying party matches.' },

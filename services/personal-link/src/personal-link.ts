@@ -26,7 +26,7 @@ import { registerAdminApi } from './routes/admin.ts';
 import { registerPlAssets } from './pages/assets.ts';
 import { Consents } from './consent/consents.ts';
 import { Links } from './links/links.ts';
-import { createRpApi, type RpApi } from './api/app.ts';
+import { createRpApi, createRpApiAuth, type RpApi } from './api/app.ts';
 import { registerResidentConsents } from './routes/resident-consents.ts';
 import { registerAdminApiAccess } from './routes/admin-api-access.ts';
 import { createReflectionWorker, type ReflectionWorker } from './reflection/worker.ts';
@@ -68,12 +68,14 @@ export interface PersonalLink {
   /** My Data: providers' offers, the residents' self-access consents, fetching through JP-Link. */
   myData: MyData;
   rpApi: RpApi;
+  /** The RP API for arrival through the Security Server (PL_SS_API_PORT), when configured. */
+  ssApi: RpApi | undefined;
   files: { adminApiKey: string };
   /** Deletes expired oidc_models rows now (also runs every PL_SWEEP_INTERVAL). */
   sweep(): Promise<number>;
   /** Expires consents past validUntil and unanswered requests now (also runs every PL_SWEEP_INTERVAL). */
   expireConsents(): Promise<number>;
-  listen(): Promise<{ port: number; admin: number }>;
+  listen(): Promise<{ port: number; admin: number; ssApi?: number }>;
   close(): Promise<void>;
 }
 
@@ -126,7 +128,12 @@ export async function createPersonalLink(config: PlConfig, deps: PersonalLinkDep
   // The provider answers everything under /oidc itself, before Fastify parses any body.
   (app as unknown as { use(path: string, fn: typeof op.handle): void }).use('/oidc', op.handle);
   // The RP API (/api/pl/v1, its own app and OpenAPI): handed over before any body parsing, like /oidc.
-  const rpApi = await createRpApi({ db, op, registry, audit, links, consents, logger, trustProxy: config.PL_TRUST_PROXY, issuer: config.PL_ISSUER, ...(deps.apiRateLimitPerMinute ? { perClientPerMinute: deps.apiRateLimitPerMinute } : {}) });
+  const apiAuth = createRpApiAuth({ db, op, registry, audit, ...(deps.apiRateLimitPerMinute ? { perClientPerMinute: deps.apiRateLimitPerMinute } : {}) });
+  const rpApi = await createRpApi({ auth: apiAuth, links, consents, logger, trustProxy: config.PL_TRUST_PROXY, issuer: config.PL_ISSUER, via: 'token' });
+  // The same API for RPs arriving as their X-Road subsystem through Personal-Link's Security Server:
+  // its own listener, reached only by that Security Server (PL_SS_API_HOST, a firewall).
+  const ssApiTls = config.PL_SS_API_TLS_CERT_FILE && config.PL_SS_API_TLS_KEY_FILE ? { cert: await readFile(config.PL_SS_API_TLS_CERT_FILE, 'utf8'), key: await readFile(config.PL_SS_API_TLS_KEY_FILE, 'utf8') } : undefined;
+  const ssApi = config.PL_SS_API_PORT !== undefined ? await createRpApi({ auth: apiAuth, links, consents, logger, trustProxy: false, issuer: config.PL_ISSUER, via: 'security-server', ...(ssApiTls ? { https: ssApiTls } : {}) }) : undefined;
   (app as unknown as { use(fn: (req: IncomingMessage, res: ServerResponse, next: () => void) => void): void }).use((req, res, next) => (req.url?.startsWith('/api/pl/') ? rpApi.handle(req, res) : next()));
   registerUi(app, { secureCookies: secure });
   registerPlAssets(app);
@@ -199,22 +206,24 @@ export async function createPersonalLink(config: PlConfig, deps: PersonalLinkDep
     links,
     myData,
     rpApi,
+    ssApi,
     files: { adminApiKey: adminApiKeyFile },
     sweep,
     expireConsents,
     async listen() {
-      const [pub, admin] = await Promise.all([
+      const [pub, admin, viaSs] = await Promise.all([
         listen(app, { host: config.PL_HOST, port: config.PL_PORT }),
         listen(adminApp, { host: config.PL_ADMIN_HOST, port: config.PL_ADMIN_PORT }),
+        ssApi && config.PL_SS_API_PORT !== undefined ? listen(ssApi.app, { host: config.PL_SS_API_HOST, port: config.PL_SS_API_PORT }) : undefined,
       ]);
-      return { port: pub.port, admin: admin.port };
+      return { port: pub.port, admin: admin.port, ...(viaSs ? { ssApi: viaSs.port } : {}) };
     },
     async close() {
       if (closed) return;
       closed = true;
       for (const t of timers) clearInterval(t);
       await Promise.all([reflection.stop(), notifications.stop()]);
-      await Promise.all([app.close(), adminApp.close(), rpApi.app.close()]);
+      await Promise.all([app.close(), adminApp.close(), rpApi.app.close(), ssApi?.app.close()]);
     },
   };
 }

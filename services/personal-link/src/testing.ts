@@ -21,6 +21,8 @@ export interface RunningPersonalLink {
   issuer: string;
   adminUrl: string;
   adminKey: string;
+  /** The RP API listener for arrival through the Security Server (with PL_SS_API_PORT), e.g. http://127.0.0.1:1236 */
+  ssApiUrl: string | undefined;
   dev: DevUpstream;
   admin(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }>;
   /** Registers an RP through the admin API; returns its client id and secret. */
@@ -72,6 +74,7 @@ export async function startTestPersonalLink(env: Record<string, string> = {}, op
     issuer: config.PL_ISSUER,
     adminUrl,
     adminKey,
+    ssApiUrl: bound.ssApi !== undefined ? `${config.PL_SS_API_TLS_CERT_FILE ? 'https' : 'http'}://127.0.0.1:${bound.ssApi}` : undefined,
     dev,
     admin,
     async registerRp(body) {

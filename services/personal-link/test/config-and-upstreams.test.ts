@@ -45,6 +45,15 @@ describe('configuration', () => {
     expect(Object.isFrozen(config)).toBe(true);
   });
 
+  it('wants the Security Server listener’s TLS certificate and key together, and its port with them', () => {
+    const base = { JPLINK_MODE: 'development', PL_DATA_DIR: '/x', PL_SECRET_FILE: '/x', PL_ISSUER: 'http://127.0.0.1:8600/oidc' };
+    expect(problems({ ...base, PL_SS_API_PORT: '8602', PL_SS_API_TLS_CERT_FILE: '/x/tls.crt' })).toEqual(['PL_SS_API_TLS_KEY_FILE: set PL_SS_API_TLS_CERT_FILE and PL_SS_API_TLS_KEY_FILE together']);
+    expect(problems({ ...base, PL_SS_API_TLS_CERT_FILE: '/x/tls.crt', PL_SS_API_TLS_KEY_FILE: '/x/tls.key' })).toEqual(['PL_SS_API_PORT: required with PL_SS_API_TLS_CERT_FILE']);
+    const config = loadConfig(plConfigSchema, { ...base, PL_SS_API_PORT: '8602' });
+    expect([config.PL_SS_API_PORT, config.PL_SS_API_HOST]).toEqual([8602, '127.0.0.1']);
+    expect(loadConfig(plConfigSchema, base).PL_SS_API_PORT).toBeUndefined();
+  });
+
   it('refuses the dev upstream in production', () => {
     expect(problems({ PL_DATA_DIR: '/x', PL_SECRET_FILE: '/x', PL_ISSUER: 'https://id.example.jp/oidc', PL_DATABASE_URL: 'postgres://db/pl', PL_DEV_UPSTREAM: 'true' })).toEqual(['PL_DEV_UPSTREAM: the dev upstream is for development only']);
   });

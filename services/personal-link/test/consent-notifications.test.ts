@@ -10,7 +10,7 @@ import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '@jplink/testing';
 import { HttpBrowser, parseForms, startTestPersonalLink, type RunningPersonalLink } from '../src/testing.ts';
-import { residentSignIn } from './helpers.ts';
+import { residentSignIn, rpApiToken } from './helpers.ts';
 
 const RETURN = 'https://shop.example.jp/consents/done';
 const PL_SUBSYSTEM = 'JP-TEST/GOV/9999999999999/personal-link';
@@ -64,15 +64,7 @@ let hanako: { browser: HttpBrowser; baseId: string };
 
 const mySignIn = (user: string) => residentSignIn(pl.baseUrl, user);
 
-async function token(rp: Rp): Promise<string> {
-  const r = await fetch(`${pl.issuer}/token`, {
-    method: 'POST',
-    headers: { authorization: `Basic ${Buffer.from(`${rp.clientId}:${rp.clientSecret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ grant_type: 'client_credentials', scope: 'pl:ids pl:consents' }),
-  });
-  expect(r.status).toBe(200);
-  return ((await r.json()) as { access_token: string }).access_token;
-}
+const token = (rp: Rp) => rpApiToken(pl.issuer, rp);
 
 async function api(rp: Rp, method: string, path: string, body?: unknown) {
   const r = await fetch(`${pl.baseUrl}/api/pl/v1${path}`, {

@@ -4,6 +4,17 @@ import { HttpBrowser, parseForms } from '../src/testing.ts';
 
 export { residentSignIn } from '../src/testing.ts';
 
+/** An RP API access token of an RP (client_credentials, client_secret_basic) from Personal-Link's token endpoint. */
+export async function rpApiToken(issuer: string, rp: { clientId: string; clientSecret: string }, scope = 'pl:ids pl:consents'): Promise<string> {
+  const r = await fetch(`${issuer}/token`, {
+    method: 'POST',
+    headers: { authorization: `Basic ${Buffer.from(`${rp.clientId}:${rp.clientSecret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'client_credentials', scope }),
+  });
+  if (r.status !== 200) throw new Error(`the token endpoint answered ${r.status}: ${await r.text()}`);
+  return ((await r.json()) as { access_token: string }).access_token;
+}
+
 export interface SignInOptions {
   upstream?: string;
   user?: string;

@@ -166,6 +166,7 @@ export async function startDevnet(options: DevnetOptions, progress: Progress): P
         subsystem: plSs.subsystem,
         securityServer: plSs.id,
         adapterServer: entryOf(adapterPl),
+        rpApiService: personalLink.rpApiService,
       },
       upstreamIdps: personalLink.upstreamIdps,
       tryIt: [

@@ -16,6 +16,8 @@ import type { DevnetMember, DevnetSecurityServer } from './security-servers.ts';
 export const DEVNET_PERSONAL_LINK_MEMBER: Omit<DevnetMember, 'portBase'> = { memberClass: 'GOV', memberCode: '1000000000003', name: 'サンプルパーソナルリンク運営機構', subsystem: 'personal-link', serverCode: 'ss-pl' };
 /** Service code of the consent service at data providers (Personal-Link's PL_REFLECTION_SERVICE_CODE default). */
 export const CONSENT_SERVICE_CODE = 'consents';
+/** Service code of Personal-Link's RP API on its own Security Server (arrival as a subsystem). */
+export const RP_API_SERVICE_CODE = 'rp-api';
 
 export interface DevnetRp {
   /** The servicer's member id. */
@@ -35,6 +37,8 @@ export interface DevnetPersonalLink {
   adminApiKeyFile: string;
   upstreamIdps: Array<{ id: string; name: { ja: string; en: string }; issuer: string; verified: boolean; testUsers: Array<{ sub: string; name: string; email: string }> }>;
   rps: DevnetRp[];
+  /** The RP API's service on Personal-Link's Security Server (granted to every devnet RP's subsystem). */
+  rpApiService: string;
   close(): Promise<void>;
 }
 
@@ -47,24 +51,40 @@ export interface DevnetRpInput {
   appBase: string;
 }
 
-/** The consent service on the provider's Security Server → its Adapter Server, for Personal-Link only (idempotent). */
-export async function registerConsentService(provider: DevnetSecurityServer, adapterDataUrl: string, personalLinkSubsystem: string): Promise<void> {
-  const key = (await readFile(provider.adminApiKeyFile, 'utf8')).trim();
-  const services = `${provider.urls.admin}/api/v1/clients/${provider.subsystem.replaceAll('/', ':')}/services`;
+/** The services of a Security Server's own subsystem through its configuration API: POSTs that tolerate 409. */
+async function serviceAdmin(ss: DevnetSecurityServer) {
+  const key = (await readFile(ss.adminApiKeyFile, 'utf8')).trim();
+  const services = `${ss.urls.admin}/api/v1/clients/${ss.subsystem.replaceAll('/', ':')}/services`;
   const call = async (url: string, body: unknown) => {
     const response = await fetch(url, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
     if (!response.ok && response.status !== 409) throw new Error(`POST ${url}: HTTP ${response.status} ${await response.text()}`);
     await response.body?.cancel();
   };
+  return { services, call };
+}
+
+/** The consent service on the provider's Security Server → its Adapter Server, for Personal-Link only (idempotent). */
+export async function registerConsentService(provider: DevnetSecurityServer, adapterDataUrl: string, personalLinkSubsystem: string): Promise<void> {
+  const { services, call } = await serviceAdmin(provider);
   await call(services, { serviceCode: CONSENT_SERVICE_CODE, url: `${adapterDataUrl}/_personal-link/consents`, timeoutSeconds: 10 });
   await call(`${services}/${CONSENT_SERVICE_CODE}/access-rights/grant`, { subject: { kind: 'subsystem', id: personalLinkSubsystem } });
+}
+
+/** The RP API on Personal-Link's Security Server from the listener's OpenAPI document, granted to the RPs' subsystems (idempotent). */
+async function publishRpApi(ss: DevnetSecurityServer, serviceUrl: string, rpSubsystems: string[]): Promise<string> {
+  const { services, call } = await serviceAdmin(ss);
+  const document = await fetch(`${serviceUrl}/openapi.json`);
+  if (!document.ok) throw new Error(`the RP API's OpenAPI document: HTTP ${document.status}`);
+  await call(services, { serviceCode: RP_API_SERVICE_CODE, url: serviceUrl, timeoutSeconds: 30, openapi: await document.json() });
+  for (const subsystem of rpSubsystems) await call(`${services}/${RP_API_SERVICE_CODE}/access-rights/grant`, { subject: { kind: 'subsystem', id: subsystem } });
+  return `${ss.subsystem}/${RP_API_SERVICE_CODE}`;
 }
 
 export async function startDevnetPersonalLink(options: {
   dataDir: string;
   databaseUrl: string;
   host: string;
-  /** Public listener; +1 admin API; +2 the dev upstream ID providers. */
+  /** Public listener; +1 admin API; +2 the dev upstream ID providers; +3 the RP API for its Security Server. */
   portBase: number;
   securityServer: DevnetSecurityServer;
   rps: DevnetRpInput[];
@@ -94,6 +114,9 @@ export async function startDevnetPersonalLink(options: {
     // Consent reflections go out through Personal-Link's own Security Server.
     PL_SS_URL: options.securityServer.urls.informationSystem,
     PL_SUBSYSTEM: options.securityServer.subsystem,
+    // RPs may also call the RP API as their subsystem through the Security Servers.
+    PL_SS_API_HOST: host,
+    PL_SS_API_PORT: String(p + 3),
   });
   options.onProgress(`dev upstream ID providers (${DEV_ISSUERS.map((i) => i.name).join(', ')}) on port ${p + 2}`);
   const dev = await startDevUpstream({ personalLinkBase: appUrl, host, port: p + 2 });
@@ -144,6 +167,9 @@ export async function startDevnetPersonalLink(options: {
       rps.push({ member: rp.member, clientId: rp.clientId, credentialsFile, redirectUri, consentReturnUri });
     }
 
+    options.onProgress(`RP API published on ${options.securityServer.subsystem}/${RP_API_SERVICE_CODE}`);
+    const rpApiService = await publishRpApi(options.securityServer, `http://${host}:${p + 3}/api/pl/v1`, options.rps.map((r) => r.subsystem));
+
     const running = pl;
     return {
       pl: running,
@@ -153,6 +179,7 @@ export async function startDevnetPersonalLink(options: {
       adminApiKeyFile: running.files.adminApiKey,
       upstreamIdps: DEV_ISSUERS.map((i) => ({ id: i.name, name: i.label, issuer: dev.issuers[i.name]!, verified: i.verified, testUsers: DEV_UPSTREAM_USERS.map((u) => ({ sub: u.sub, name: u.name, email: u.email })) })),
       rps,
+      rpApiService,
       async close() {
         await running.close();
         await dev.close();

@@ -3,10 +3,16 @@
 // client must still be a registered RP, and a route's scope must be both in the token and granted
 // to the RP by the operator (oidc-provider lets any non-OIDC scope through client_credentials).
 // Then a per-client rate limit.
+// Arrival through the Security Server (the separate listener of src/api/app.ts, reached only by
+// Personal-Link's own Security Server): no token; the X-Road-Client header the Security Server set
+// after checking the caller's signature, certificate and access right names the subsystem, which
+// maps to the one RP registered with that memberSubsystem, and the operator's grant alone decides
+// the scopes. docs/protocols/personal-link-api.md.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, bearerToken } from '@jplink/kit';
-import type { PlApiScope } from '@jplink/contracts';
+import { formatSubsystemId, parseSubsystemId, type PlApiScope } from '@jplink/contracts';
 import { getApiAccess } from '../db/links.ts';
+import { rpClientIdsOfSubsystem } from '../db/clients.ts';
 import type { PlDb } from '../db/schema.ts';
 import { PL_ERRORS } from '../errors.ts';
 import type { PlAuditor } from '../audit.ts';
@@ -15,6 +21,8 @@ import type { RpRegistry } from '../oidc/clients.ts';
 
 export interface ApiCaller {
   clientId: string;
+  /** The calling X-Road subsystem when the call came through the Security Server. */
+  subsystem?: string;
   /** Scopes in the token that the operator granted to the RP. */
   scopes: ReadonlySet<string>;
 }
@@ -76,7 +84,7 @@ export function createApiAuth(deps: ApiAuthDeps) {
   };
 
   const refuse = async (request: FastifyRequest, reply: FastifyReply, reason: 'no-token' | 'invalid-token' | 'client-gone') => {
-    await deps.audit({ actor: 'anonymous', action: 'api.authentication-failed', outcome: 'failure', details: { reason } });
+    await deps.audit({ actor: 'anonymous', action: 'api.authentication-failed', outcome: 'failure', details: { reason, via: 'token' } });
     const wait = failures.hit(request.ip);
     if (wait) return limited(reply, wait);
     reply.header('www-authenticate', reason === 'no-token' ? 'Bearer realm="personal-link"' : 'Bearer realm="personal-link", error="invalid_token"');
@@ -101,6 +109,44 @@ export function createApiAuth(deps: ApiAuthDeps) {
     request.apiCaller = { clientId, scopes: new Set(inToken.filter((s) => granted.has(s))) };
   }
 
+  /** The X-Road-Client header in canonical form, or undefined when missing or malformed. */
+  const subsystemOf = (value: string | string[] | undefined): string | undefined => {
+    if (typeof value !== 'string' || value.length === 0 || value.length > 1100) return undefined;
+    try {
+      return formatSubsystemId(parseSubsystemId(value));
+    } catch {
+      return undefined;
+    }
+  };
+
+  const refuseSubsystem = async (request: FastifyRequest, reply: FastifyReply, reason: 'no-subsystem' | 'unknown-subsystem' | 'ambiguous-subsystem', subsystem?: string) => {
+    // The subsystem is a member's identifier, never personal data.
+    await deps.audit({ actor: subsystem ?? 'anonymous', action: 'api.authentication-failed', outcome: 'failure', details: { reason, via: 'security-server', ...(subsystem ? { subsystem } : {}) } });
+    const wait = failures.hit(`ss:${subsystem ?? request.ip}`);
+    if (wait) return limited(reply, wait);
+    return new AppError(reason === 'no-subsystem' ? PL_ERRORS.PL_API_SUBSYSTEM_MISSING : reason === 'unknown-subsystem' ? PL_ERRORS.PL_API_SUBSYSTEM_UNKNOWN : PL_ERRORS.PL_API_SUBSYSTEM_AMBIGUOUS);
+  };
+
+  /**
+   * preHandler of every route on the Security Server listener: the caller is the RP registered with
+   * the X-Road-Client subsystem; its scopes are the operator's grant (there is no token).
+   */
+  async function authenticateSubsystem(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const subsystem = subsystemOf(request.headers['x-road-client']);
+    if (!subsystem) throw await refuseSubsystem(request, reply, 'no-subsystem');
+    const clients = await rpClientIdsOfSubsystem(deps.db, subsystem, 2);
+    if (clients.length === 0) throw await refuseSubsystem(request, reply, 'unknown-subsystem', subsystem);
+    if (clients.length > 1) throw await refuseSubsystem(request, reply, 'ambiguous-subsystem', subsystem);
+    const clientId = clients[0]!;
+    const wait = perClient.hit(clientId);
+    if (wait) throw limited(reply, wait);
+    const granted = (await getApiAccess(deps.db, clientId))?.scopes ?? [];
+    request.apiCaller = { clientId, subsystem, scopes: new Set(granted.filter((s) => s.startsWith('pl:'))) };
+    // Every later log line of this request (the completion line too) names the caller — no personal data.
+    const xRoadId = request.headers['x-road-id'];
+    request.log = reply.log = request.log.child({ subsystem, clientId, ...(typeof xRoadId === 'string' ? { xRoadId: xRoadId.slice(0, 200) } : {}) });
+  }
+
   function caller(request: FastifyRequest, scope: PlApiScope): ApiCaller {
     const c = request.apiCaller;
     if (!c) throw new AppError(PL_ERRORS.PL_API_TOKEN_INVALID);
@@ -108,5 +154,5 @@ export function createApiAuth(deps: ApiAuthDeps) {
     return c;
   }
 
-  return { authenticate, caller };
+  return { authenticate, authenticateSubsystem, caller };
 }

@@ -26,14 +26,19 @@ import type { Links } from '../links/links.ts';
 import type { createApiAuth } from './auth.ts';
 
 export const API_PREFIX = '/api/pl/v1';
-const security = [{ rpToken: [] }];
 const consentParams = z.object({ consentId: plConsentId });
 
-export function registerApiRoutes(app: App, deps: { auth: ReturnType<typeof createApiAuth>; links: Links; consents: Consents }): void {
+/**
+ * The same routes on both listeners; `via` picks who the caller is: a client-credentials token
+ * (public listener) or the X-Road-Client subsystem vouched for by Personal-Link's Security Server.
+ */
+export function registerApiRoutes(app: App, deps: { auth: ReturnType<typeof createApiAuth>; links: Links; consents: Consents; via: 'token' | 'security-server' }): void {
   const { auth, links, consents } = deps;
+  // OpenAPI: the token scheme on the public listener; nothing on the Security Server's (it authenticates the caller).
+  const security = deps.via === 'token' ? [{ rpToken: [] }] : [];
   app.register(async (scope) => {
     const api = scope as unknown as App;
-    api.addHook('preHandler', auth.authenticate);
+    api.addHook('preHandler', deps.via === 'token' ? auth.authenticate : auth.authenticateSubsystem);
 
     // ------------------------------------------------------------------------- pl:ids
     api.post(`${API_PREFIX}/base-ids/lookup`, {

@@ -8,6 +8,12 @@ export function findRpClient(db: PlDb, clientId: string) {
   return db.selectFrom('rp_clients').selectAll().where('client_id', '=', clientId).executeTakeFirst();
 }
 
+/** Client ids of the RPs registered with this X-Road subsystem (at most `limit`). */
+export async function rpClientIdsOfSubsystem(db: PlDb, memberSubsystem: string, limit = 2): Promise<string[]> {
+  const rows = await db.selectFrom('rp_clients').select('client_id').where('member_subsystem', '=', memberSubsystem).orderBy('client_id').limit(limit).execute();
+  return rows.map((r) => r.client_id);
+}
+
 export function listRpClients(db: PlDb) {
   return db.selectFrom('rp_clients').selectAll().orderBy('client_id').execute();
 }
