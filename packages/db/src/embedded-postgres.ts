@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import type { PGlite } from '@electric-sql/pglite';
 import type { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { acquireDirectoryLock, type DirectoryLock } from './embedded-lock.ts';
+import { isolateExtendedQueries } from './embedded-queue.ts';
 import { DbError } from './errors.ts';
 import type { DbLogger } from './logger.ts';
 
@@ -67,6 +68,8 @@ export async function startEmbeddedPostgres(options: StartEmbeddedPostgresOption
     const [{ PGlite }, { PGLiteSocketServer }] = await Promise.all([import('@electric-sql/pglite'), import('@electric-sql/pglite-socket')]);
     db = await PGlite.create({ dataDir: join(dataDir, 'pgdata') });
     server = new PGLiteSocketServer({ db, host, port: requestedPort, maxConnections: MAX_CONNECTIONS });
+    // Keep each connection's extended-protocol batch (Parse … Sync) whole: embedded-queue.ts.
+    isolateExtendedQueries(server);
     await server.start();
   } catch (err) {
     await shutdown(server, db, lock, options.logger);
