@@ -59,6 +59,8 @@ export class MessageLogWriter {
   #queue: Pending[] = [];
   #writing = false;
   #lastHash: Buffer = GENESIS_HASH;
+  /** False after a failed batch: it may have committed although its answer was lost, so the chain head is read back. */
+  #headKnown = true;
   #stats = { records: 0, batches: 0, failedBatches: 0 };
   #gate: LogGate | undefined;
 
@@ -123,6 +125,17 @@ export class MessageLogWriter {
     try {
       while (this.#queue.length > 0) {
         const batch = this.#queue.splice(0, this.#maxBatch);
+        if (!this.#headKnown) {
+          try {
+            this.#lastHash = (await lastRecordHash(this.#db)) ?? GENESIS_HASH;
+            this.#headKnown = true;
+          } catch (error) {
+            this.#stats.failedBatches += 1;
+            this.#logger.error({ err: error, records: batch.length }, 'message log head unreadable; batch refused');
+            for (const pending of batch) pending.reject(error);
+            continue;
+          }
+        }
         const before = this.#lastHash;
         let prev = before;
         const rows: LogRow[] = batch.map(({ row, headerHashes }) => {
@@ -144,7 +157,10 @@ export class MessageLogWriter {
           this.#stats.batches += 1;
           for (const pending of batch) pending.resolve();
         } catch (error) {
-          this.#lastHash = before; // nothing of this batch was stored
+          // Usually nothing of this batch was stored, but a commit whose answer was lost (connection
+          // dropped after COMMIT) did store it: the next batch reads the head back instead of guessing.
+          this.#lastHash = before;
+          this.#headKnown = false;
           this.#catalog.putBack(certificates);
           this.#stats.failedBatches += 1;
           this.#logger.error({ err: error, records: batch.length }, 'message log write failed');
