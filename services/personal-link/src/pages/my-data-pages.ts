@@ -3,16 +3,17 @@
 // providers said plainly, JSON download). Mobile-first: tables scroll inside their own box.
 import { button, definitionList, emptyState, flashMessage, form, html, linkButton, table, translator, type Locale, type SafeHtml } from '@jplink/ui';
 import type { MyDataOffer, MyDataResult, MyDataServiceResult } from '../my-data/my-data.ts';
-import { day, frame, when } from './consent-pages.ts';
+import { dataItemsList, day, frame, when } from './consent-pages.ts';
+import type { DataItemLabels } from '../consent/data-items.ts';
 import { plMessages } from './messages.ts';
 
-export function myDataListPage(opts: { locale: Locale; csrfToken: string; available: boolean; offers: readonly MyDataOffer[] }): SafeHtml {
+export function myDataListPage(opts: { locale: Locale; csrfToken: string; available: boolean; offers: readonly MyDataOffer[]; labels: DataItemLabels }): SafeHtml {
   const t = translator(plMessages, opts.locale);
   const { locale } = opts;
   const card = (o: MyDataOffer) => html`<section class="card" data-my-data="${o.clientId}">
 <h2>${o.name[locale]}</h2>
 ${definitionList([
-  [t('myDataItems'), html`<ul class="scope-list">${o.dataItems.map((i) => html`<li><code>${i}</code></li>`)}</ul>`],
+  [t('myDataItems'), dataItemsList(locale, opts.labels, o.clientId, o.subsystemCode, o.dataItems)],
   [t('consentStatus'), o.consent ? t('myDataConsented', { until: day(locale, o.consent.valid_until) }) : t('myDataNotConsented')],
 ])}
 ${
