@@ -46,7 +46,7 @@ export function myDataRoutes(
     const session = await orSignIn(request, reply, `/my/data/${request.params.clientId}`);
     if (!session) return reply;
     const result = await myData.fetch(session.data.baseId, request.params.clientId);
-    return reply.headers(pageHeaders()).send(myDataPage({ locale: request.locale, csrfToken: session.csrfToken, result }).html);
+    return reply.headers(pageHeaders()).send(myDataPage({ locale: request.locale, csrfToken: session.csrfToken, result, labels: await dataItems.labelsFor([{ provider_client_id: result.provider.clientId, subsystem_code: result.provider.subsystemCode }]) }).html);
   });
 
   // The same data as a file: fetched afresh (each download is an exchange of its own, logged by both
