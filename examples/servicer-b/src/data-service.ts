@@ -3,11 +3,23 @@
 // (`vitals`), a personal `list` data service keyed by B's patient number (the Adapter Server maps
 // the caller's BaseID to it through its ID conversion table and checks the reflected consent), and
 // publishing to B's Security Server with access for the consumer's subsystem. Idempotent: run it
-// at every start (the devnet's embedded database gets a new port each time).
-import type { AdapterAdminApi } from './partners.ts';
+// at every start (the devnet's embedded database gets a new port each time). With a Personal-Link
+// client it also describes the vitals' data items there (項目説明), so residents asked to consent
+// read 最高血圧 / Systolic rather than `systolic`.
+import type { AdapterAdminApi, PersonalLinkApi } from './partners.ts';
 
 /** The columns a consumer may ask for (data items of a consent). B's patient number is never published. */
 export const VITALS_DATA_ITEMS = ['measured_on', 'systolic', 'diastolic', 'heart_rate', 'body_temperature', 'steps'] as const;
+
+/** What residents read for each data item on Personal-Link's consent pages (RP API PUT /api/pl/v1/data-items/{code}). */
+export const VITALS_ITEM_LABELS: Record<(typeof VITALS_DATA_ITEMS)[number], { ja: string; en: string }> = {
+  measured_on: { ja: '測定日', en: 'Measured on' },
+  systolic: { ja: '最高血圧', en: 'Systolic' },
+  diastolic: { ja: '最低血圧', en: 'Diastolic' },
+  heart_rate: { ja: '心拍数', en: 'Heart rate' },
+  body_temperature: { ja: '体温', en: 'Body temperature' },
+  steps: { ja: '歩数', en: 'Steps' },
+};
 
 export interface VitalsDataServiceOptions {
   adapter: AdapterAdminApi;
@@ -24,6 +36,8 @@ export interface VitalsDataServiceOptions {
   provider?: string;
   /** Publish to B's Security Server (default true); false only defines (an Adapter Server without a Security Server). */
   publish?: boolean;
+  /** B's Personal-Link client: when given, the data items' labels are described there too. */
+  personalLink?: Pick<PersonalLinkApi, 'describeDataItems'>;
 }
 
 export interface VitalsPublished {
@@ -80,6 +94,7 @@ export async function defineVitalsDataService(options: VitalsDataServiceOptions)
     personal: { userIdColumn: 'user_id' },
   };
   await save(`/api/v1/subsystems/${code}/services/${service.name}`, `/api/v1/subsystems/${code}/services`, service, service);
+  if (options.personalLink) await options.personalLink.describeDataItems(code, VITALS_DATA_ITEMS.map((id) => ({ id, label: VITALS_ITEM_LABELS[id] })));
 
   if (options.publish === false) return null;
   const published = await adapter.call('POST', `/api/v1/subsystems/${code}/publish`, { ...(options.grantTo ? { grantTo: options.grantTo } : {}), ...(options.provider ? { provider: options.provider } : {}) }, [200]);

@@ -5,6 +5,6 @@ export { healthMigrations } from './db/migrations.ts';
 export type { HealthTables } from './db/schema.ts';
 export { createAdapterAdmin, type AdapterAdminApi, type PersonalLinkApi, type ReflectedConsent } from './partners.ts';
 export { createPersonalLinkApi } from './personal-link-api.ts';
-export { defineVitalsDataService, VITALS_DATA_ITEMS, type VitalsDataServiceOptions } from './data-service.ts';
+export { defineVitalsDataService, VITALS_DATA_ITEMS, VITALS_ITEM_LABELS, type VitalsDataServiceOptions } from './data-service.ts';
 export { discoverPersonalLink, readCredentials } from './oidc.ts';
 export { startHealthcareApp, type RunningHealthcareApp } from './start.ts';

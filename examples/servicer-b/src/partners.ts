@@ -11,6 +11,8 @@ export interface PersonalLinkApi {
   notifyLinked(v: { baseId: string; status?: 'linked' | 'unlinked' }): Promise<unknown>;
   /** 許諾情報登録: B registered this version of a consent in its own consent table. */
   registerConsent(consentId: string, version: number): Promise<unknown>;
+  /** 項目説明: the ja/en labels of B's data items of one Sub System Code, shown to residents instead of the ids. */
+  describeDataItems(subsystemCode: string, items: { id: string; label: { ja: string; en: string } }[]): Promise<unknown>;
 }
 
 /** A consent as B's Adapter Server holds it (reflected by Personal-Link through JP-Link). */

@@ -17,6 +17,7 @@ export function createPersonalLinkApi(options: { issuer: string; clientId: strin
     notifyIdConversion: (v) => pl.notifyIdConversion(v).catch(unavailable),
     notifyLinked: (v) => pl.notifyLinked(v).catch(unavailable),
     registerConsent: (consentId, version) => pl.registerConsent(consentId, version).catch(unavailable),
+    describeDataItems: (subsystemCode, items) => pl.describeDataItems(subsystemCode, items).catch(unavailable),
     close: () => pl.close(),
   };
 }

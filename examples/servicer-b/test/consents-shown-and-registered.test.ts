@@ -48,6 +48,10 @@ describe('a consent for B’s vitals', () => {
     await drivePersonalLink(browser, await browser.follow(requested.body.approvalUrl), 'hanako');
     const approval = await browser.follow(requested.body.approvalUrl);
     const approve = parseForms(approval.text).find((f) => f.action.endsWith('/approve'))!;
+    // B described its vitals' items when it set up the data service: the resident reads their names, not column ids.
+    expect((await plApi(stack, 'GET', '/data-items/vitals')).body.items).toContainEqual({ id: 'systolic', label: { ja: '最高血圧', en: 'Systolic' } });
+    for (const label of ['測定日', '最高血圧', '最低血圧', '歩数']) expect(approval.text).toContain(`>${label}</li>`);
+    expect(approval.text).not.toContain('<code>systolic</code>');
     expect((await browser.request(new URL(approve.action, approval.url), { form: approve.fields })).status).toBe(303);
 
     // The reflection Personal-Link queued for B, delivered to B's Adapter Server as Personal-Link.

@@ -10,7 +10,7 @@ import { freePort } from '@jplink/testing';
 import { HttpBrowser, parseForms, startTestPersonalLink, type RunningPersonalLink } from '@jplink/personal-link/testing';
 import { startTestAdapter, type RunningAdapter } from '@jplink/adapter-server/testing';
 import { CONSUMER_SUBSYSTEM, PROVIDER_SUBSYSTEM, type TestNetwork } from '@jplink/security-server/testing';
-import { createAdapterAdmin, defineVitalsDataService, healthConfigSchema, startHealthcareApp, type HealthTables, type RunningHealthcareApp } from '../src/index.ts';
+import { createAdapterAdmin, createPersonalLinkApi, defineVitalsDataService, healthConfigSchema, startHealthcareApp, type HealthTables, type RunningHealthcareApp } from '../src/index.ts';
 
 export const B_SUBSYSTEM = 'JP-TEST/COM/2222222222222/healthcare';
 export const PERSONAL_LINK_SUBSYSTEM = 'JP-TEST/GOV/9999999999999/personal-link';
@@ -72,7 +72,13 @@ export async function startStack(opts: { adapterEnv?: Record<string, string>; pl
   if (opts.network || opts.vitals) {
     const admin = createAdapterAdmin({ url: adapter.adminUrl, apiKey: adapter.adminKey });
     // Without a Security Server the service is only defined (reflections need its Sub System Code), not published.
-    await defineVitalsDataService({ adapter: admin, databaseUrl: testDatabaseUrl(), schema: database.schema, ...(opts.network ? { grantTo: CONSUMER_SUBSYSTEM } : { publish: false }) });
+    // As in the devnet, B also describes the vitals' items to Personal-Link.
+    const personalLink = createPersonalLinkApi({ issuer: pl.issuer, clientId: rp.clientId, clientSecret: rp.clientSecret });
+    try {
+      await defineVitalsDataService({ adapter: admin, databaseUrl: testDatabaseUrl(), schema: database.schema, personalLink, ...(opts.network ? { grantTo: CONSUMER_SUBSYSTEM } : { publish: false }) });
+    } finally {
+      personalLink.close();
+    }
   }
   return {
     pl,

@@ -105,6 +105,31 @@ export type ConsentApiView = z.infer<typeof consentApiView>;
 export const consentRegistrationBody = z.object({ version: z.int().min(1) }).strict();
 export const consentRegistrationResult = z.object({ consentId: z.string(), version: z.int(), result: z.enum(['registered', 'already-registered']) });
 
+// ------------------------------------------------------------------------------ data items
+/**
+ * 項目説明: the data provider RP describes the data items (columns) of one of its Sub System Codes,
+ * so residents see 最高血圧 / Systolic rather than `systolic` when asked to consent. Labels only:
+ * consents and receipts keep the ids.
+ */
+export const dataItemDescription = z
+  .object({
+    id: dbIdentifier,
+    label: z.object({ ja: text(100), en: text(100) }).strict(),
+    description: z.object({ ja: text(500), en: text(500) }).strict().optional(),
+  })
+  .strict();
+export type DataItemDescription = z.infer<typeof dataItemDescription>;
+export const dataItemsBody = z
+  .object({ items: z.array(dataItemDescription).min(1).max(200).refine((a) => new Set(a.map((i) => i.id)).size === a.length, 'no item twice') })
+  .strict();
+export type DataItemsBody = z.infer<typeof dataItemsBody>;
+export const dataItemsView = z.object({
+  subsystemCode: z.string(),
+  items: z.array(z.object({ id: z.string(), label: z.object({ ja: z.string(), en: z.string() }), description: z.object({ ja: z.string(), en: z.string() }).optional() })),
+  updatedAt: z.string(),
+});
+export type DataItemsView = z.infer<typeof dataItemsView>;
+
 // ------------------------------------------------------------------------------ admin side
 /** What the operator lets an RP do on the API (admin API: PUT /api/v1/clients/{clientId}/api-access). */
 export const rpApiAccessBody = z

@@ -14,6 +14,7 @@ export {
   type XRoadSide,
 } from './errors.ts';
 export type { TlsOptions } from './http.ts';
+export type { DataItemDescription, DataItemsView } from '@jplink/contracts';
 export { createPersonalLinkClient, type ConsentRequest, type ConsentView, type PersonalLinkClient, type PersonalLinkClientOptions } from './personal-link.ts';
 export { fetchPersonalData, type PersonalDataRequest } from './personal-data.ts';
 export { createConsentNotificationVerifier, type ConsentNotification, type ConsentNotificationVerifierOptions } from './consent-notifications.ts';

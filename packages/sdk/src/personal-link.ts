@@ -7,9 +7,12 @@
 import {
   consentApiView,
   consentRegistrationResult,
+  dataItemsView,
   idCompletionResult,
   idLinkView,
   type ConsentApiView,
+  type DataItemDescription,
+  type DataItemsView,
   type IdLinkView,
 } from '@jplink/contracts';
 import type { z } from 'zod';
@@ -71,6 +74,10 @@ export interface PersonalLinkClient {
   getConsent(consentId: string): Promise<ConsentView>;
   /** 許諾情報登録 (as the provider). */
   registerConsent(consentId: string, version: number): Promise<ConsentRegistrationResult>;
+  /** 項目説明 (as the provider): the ja/en labels of its data items of one Sub System Code, shown to residents instead of the ids (replaces the list). */
+  describeDataItems(subsystemCode: string, items: DataItemDescription[]): Promise<DataItemsView>;
+  /** The provider's own data item descriptions of one Sub System Code (PL_DATA_ITEMS_NOT_FOUND when none). */
+  dataItems(subsystemCode: string): Promise<DataItemsView>;
   close(): void;
 }
 
@@ -178,6 +185,8 @@ function operations(api: ApiCall, close: () => void): PersonalLinkClient {
     requestConsent: (v) => api('POST', '/consent-requests', consentApiView, v),
     getConsent: (consentId) => api('GET', `/consents/${encodeURIComponent(consentId)}`, consentApiView),
     registerConsent: (consentId, version) => api('POST', `/consents/${encodeURIComponent(consentId)}/registration`, consentRegistrationResult, { version }),
+    describeDataItems: (subsystemCode, items) => api('PUT', `/data-items/${encodeURIComponent(subsystemCode)}`, dataItemsView, { items }),
+    dataItems: (subsystemCode) => api('GET', `/data-items/${encodeURIComponent(subsystemCode)}`, dataItemsView),
     close,
   };
 }

@@ -91,6 +91,35 @@ describe('createPersonalLinkClient against Personal-Link', () => {
     expect(now[0]!.id).not.toBe(old!.id);
   });
 
+  it('項目説明: the provider describes its data items, reads them back, and the resident’s approval page shows the labels', async () => {
+    const items = [
+      { id: 'height', label: { ja: '身長', en: 'Height' } },
+      { id: 'weight', label: { ja: '体重', en: 'Weight' }, description: { ja: 'kg 単位', en: 'In kg' } },
+    ];
+    expect(await clinic.describeDataItems('checkups', items)).toMatchObject({ subsystemCode: 'checkups', items });
+    expect((await clinic.dataItems('checkups')).items).toEqual(items);
+    // The shop has described nothing: its own (never the clinic's) descriptions are what it reads.
+    await expect(shop.dataItems('checkups')).rejects.toMatchObject({ status: 404, code: 'PL_DATA_ITEMS_NOT_FOUND' });
+    await expect(clinic.describeDataItems('checkups', [])).rejects.toMatchObject({ status: 400, code: 'KIT_VALIDATION_FAILED' });
+
+    const requested = await shop.requestConsent({
+      baseId,
+      provider: 'toyono-clinic',
+      subsystemCode: 'checkups',
+      dataItems: ['height', 'weight', 'checked_on'],
+      purpose: { code: 'childcare-support', description: { ja: '成長記録を表示するため', en: 'To show growth records' } },
+      validUntil: new Date(Date.now() + 30 * 86_400_000).toISOString(),
+      returnUri: RETURN,
+    });
+    expect(requested.dataItems).toEqual(['height', 'weight', 'checked_on']);
+    const ja = await browser.follow(`${requested.approvalUrl!}?lang=ja`);
+    expect(ja.text).toContain('<li data-item="height">身長</li>');
+    expect(ja.text).toContain('<li data-item="weight">体重<br><span class="muted">kg 単位</span></li>');
+    expect(ja.text).toContain('<li data-item="checked_on"><code>checked_on</code></li>');
+    const en = await browser.follow(`${requested.approvalUrl!}?lang=en`);
+    expect(en.text).toContain('<li data-item="height">Height</li>');
+  });
+
   it('refuses with PersonalLinkError carrying Personal-Link’s status and code', async () => {
     const refusal = async (p: Promise<unknown>) => {
       const error = await p.then(

@@ -29,6 +29,7 @@ export const PL_AUDIT_ACTIONS = [
   'my-data.fetched',
   // RP API, links and consents (src/api/, src/links/, src/consent/)
   'client.api-access-changed',
+  'client.data-items-described',
   'api.authentication-failed',
   'id-conversion.registered',
   'rp-link.linked',

@@ -41,6 +41,7 @@ export const PL_ERRORS = defineErrors({
   PL_CONSENT_NOT_PENDING: { status: 409, message: 'This consent request is no longer waiting for a decision.' },
   PL_CONSENT_NOT_ACTIVE: { status: 409, message: 'Only a given consent can be withdrawn.' },
   PL_CONSENT_VERSION_UNKNOWN: { status: 409, message: 'This version of the consent does not exist (yet).' },
+  PL_DATA_ITEMS_NOT_FOUND: { status: 404, message: 'This relying party has not described data items of this Sub System Code.' },
   // My Data (resident pages /my/data, admin API …/my-data; docs/protocols/my-data.md)
   PL_MY_DATA_NOT_OFFERED: { status: 404, message: 'This service offers no My Data, or you have not linked it.' },
   PL_MY_DATA_RATE_LIMITED: { status: 429, message: 'Too many My Data views in a short time; wait a minute and try again.' },

@@ -27,6 +27,7 @@ import { registerPlAssets } from './pages/assets.ts';
 import { Consents } from './consent/consents.ts';
 import { Links } from './links/links.ts';
 import { createRpApi, createRpApiAuth, type RpApi } from './api/app.ts';
+import { DataItems } from './consent/data-items.ts';
 import { registerResidentConsents } from './routes/resident-consents.ts';
 import { registerAdminApiAccess } from './routes/admin-api-access.ts';
 import { createReflectionWorker, type ReflectionWorker } from './reflection/worker.ts';
@@ -114,6 +115,7 @@ export async function createPersonalLink(config: PlConfig, deps: PersonalLinkDep
   await op.start();
   const consents = new Consents({ db, registry, keys, audit, issuer: config.PL_ISSUER, baseUrl: base, now });
   const links = new Links({ db, registry, consents, audit, now });
+  const dataItems = new DataItems({ db, audit, now });
   const myData = new MyData({ db, consents, registry, audit, logger, now, ssUrl: config.PL_SS_URL, client: config.PL_SUBSYSTEM, ...(deps.reflectionAcknowledgementTimeoutMs !== undefined ? { acknowledgementTimeoutMs: deps.reflectionAcknowledgementTimeoutMs } : {}) });
 
   const databaseCheck = async () => {
@@ -129,11 +131,11 @@ export async function createPersonalLink(config: PlConfig, deps: PersonalLinkDep
   (app as unknown as { use(path: string, fn: typeof op.handle): void }).use('/oidc', op.handle);
   // The RP API (/api/pl/v1, its own app and OpenAPI): handed over before any body parsing, like /oidc.
   const apiAuth = createRpApiAuth({ db, op, registry, audit, ...(deps.apiRateLimitPerMinute ? { perClientPerMinute: deps.apiRateLimitPerMinute } : {}) });
-  const rpApi = await createRpApi({ auth: apiAuth, links, consents, logger, trustProxy: config.PL_TRUST_PROXY, issuer: config.PL_ISSUER, via: 'token' });
+  const rpApi = await createRpApi({ auth: apiAuth, links, consents, dataItems, logger, trustProxy: config.PL_TRUST_PROXY, issuer: config.PL_ISSUER, via: 'token' });
   // The same API for RPs arriving as their X-Road subsystem through Personal-Link's Security Server:
   // its own listener, reached only by that Security Server (PL_SS_API_HOST, a firewall).
   const ssApiTls = config.PL_SS_API_TLS_CERT_FILE && config.PL_SS_API_TLS_KEY_FILE ? { cert: await readFile(config.PL_SS_API_TLS_CERT_FILE, 'utf8'), key: await readFile(config.PL_SS_API_TLS_KEY_FILE, 'utf8') } : undefined;
-  const ssApi = config.PL_SS_API_PORT !== undefined ? await createRpApi({ auth: apiAuth, links, consents, logger, trustProxy: false, issuer: config.PL_ISSUER, via: 'security-server', ...(ssApiTls ? { https: ssApiTls } : {}) }) : undefined;
+  const ssApi = config.PL_SS_API_PORT !== undefined ? await createRpApi({ auth: apiAuth, links, consents, dataItems, logger, trustProxy: false, issuer: config.PL_ISSUER, via: 'security-server', ...(ssApiTls ? { https: ssApiTls } : {}) }) : undefined;
   (app as unknown as { use(fn: (req: IncomingMessage, res: ServerResponse, next: () => void) => void): void }).use((req, res, next) => (req.url?.startsWith('/api/pl/') ? rpApi.handle(req, res) : next()));
   registerUi(app, { secureCookies: secure });
   registerPlAssets(app);
@@ -148,7 +150,7 @@ export async function createPersonalLink(config: PlConfig, deps: PersonalLinkDep
     store: createDbSessionStore<ResidentSession>(db, now),
   });
   registerResidentWeb(app, { db, op, broker, residents, registry, audit, loginCsrf, sessions, secure, signInMaxAttempts: config.PL_SIGN_IN_MAX_ATTEMPTS, logger, now });
-  registerResidentConsents(app, { db, consents, links, myData, registry, broker, sessions, loginCsrf, secure, logger, reflectionConfigured: Boolean(config.PL_SS_URL && config.PL_SUBSYSTEM), ...(deps.reflectionAcknowledgementTimeoutMs !== undefined ? { acknowledgementTimeoutMs: deps.reflectionAcknowledgementTimeoutMs } : {}) });
+  registerResidentConsents(app, { db, consents, links, myData, dataItems, registry, broker, sessions, loginCsrf, secure, logger, reflectionConfigured: Boolean(config.PL_SS_URL && config.PL_SUBSYSTEM), ...(deps.reflectionAcknowledgementTimeoutMs !== undefined ? { acknowledgementTimeoutMs: deps.reflectionAcknowledgementTimeoutMs } : {}) });
   app.get('/', { schema: { hide: true } }, async (_request, reply) => reply.redirect('/my', 303));
 
   // ----------------------------------------------------------------------------- the admin app

@@ -7,7 +7,7 @@ import { sql } from 'kysely';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HttpBrowser, parseForms, startTestPersonalLink, type RunningPersonalLink } from '../src/testing.ts';
-import { residentSignIn } from './helpers.ts';
+import { residentSignIn, rpApiCall } from './helpers.ts';
 import { verifyConsentChain } from '../src/consent/chain.ts';
 import { WindowLimiter } from '../src/api/auth.ts';
 
@@ -34,15 +34,7 @@ async function token(rp: Rp, scope: string): Promise<string> {
   return body.access_token;
 }
 
-async function api(tok: string | undefined, method: string, path: string, body?: unknown, raw?: string) {
-  const r = await fetch(`${pl.baseUrl}/api/pl/v1${path}`, {
-    method,
-    headers: { ...(tok ? { authorization: `Bearer ${tok}` } : {}), ...(body !== undefined || raw !== undefined ? { 'content-type': 'application/json' } : {}) },
-    ...(raw !== undefined ? { body: raw } : body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  const text = await r.text();
-  return { status: r.status, headers: r.headers, body: text ? JSON.parse(text) : null };
-}
+const api = (tok: string | undefined, method: string, path: string, body?: unknown, raw?: string) => rpApiCall(pl.baseUrl, tok, method, path, body, raw);
 
 const request = (baseId: string, extra: Record<string, unknown> = {}) => ({
   baseId,
@@ -275,7 +267,8 @@ describe('consents', () => {
     expect(list.text).toContain('回答を待っている依頼');
     expect(list.text).toContain('取り消し済み');
     const provision = await hanako.browser.follow(`${pl.baseUrl}/my/provision`);
-    expect(provision.text).toContain('height, weight, checked_on');
+    // The clinic has not described its items: their ids, in monospace.
+    expect(provision.text).toContain('<code>height</code>、<code>weight</code>、<code>checked_on</code>');
     const services = await hanako.browser.follow(`${pl.baseUrl}/my/services`);
     expect(services.text).toContain('とよの健診センター');
 

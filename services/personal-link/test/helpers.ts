@@ -15,6 +15,17 @@ export async function rpApiToken(issuer: string, rp: { clientId: string; clientS
   return ((await r.json()) as { access_token: string }).access_token;
 }
 
+/** One RP API call (`/api/pl/v1` + path) with a Bearer token; a JSON body, or `raw` text sent as JSON. */
+export async function rpApiCall(baseUrl: string, tok: string | undefined, method: string, path: string, body?: unknown, raw?: string): Promise<{ status: number; headers: Headers; body: any }> {
+  const r = await fetch(`${baseUrl}/api/pl/v1${path}`, {
+    method,
+    headers: { ...(tok ? { authorization: `Bearer ${tok}` } : {}), ...(body !== undefined || raw !== undefined ? { 'content-type': 'application/json' } : {}) },
+    ...(raw !== undefined ? { body: raw } : body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+  const text = await r.text();
+  return { status: r.status, headers: r.headers, body: text ? JSON.parse(text) : null };
+}
+
 export interface SignInOptions {
   upstream?: string;
   user?: string;

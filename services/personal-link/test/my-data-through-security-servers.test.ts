@@ -28,8 +28,8 @@ let clinicToken: string;
 let hanakoBaseId: string;
 let taro: { browser: HttpBrowser; baseId: string };
 
-async function rpApi(path: string, body: unknown) {
-  const r = await fetch(`${pl.baseUrl}/api/pl/v1${path}`, { method: 'POST', headers: { authorization: `Bearer ${clinicToken}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+async function rpApi(path: string, body: unknown, method = 'POST') {
+  const r = await fetch(`${pl.baseUrl}/api/pl/v1${path}`, { method, headers: { authorization: `Bearer ${clinicToken}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
   return r.status;
 }
 /** RP B's application links the resident: its own ID conversion row at its Adapter Server, and the notices to Personal-Link. */
@@ -53,8 +53,8 @@ beforeAll(async () => {
 
   pl = await startTestPersonalLink({ PL_SS_URL: plSs.informationSystemUrl, PL_SUBSYSTEM });
   const clinic = await pl.registerRp({ clientId: CLINIC, memberSubsystem: PROVIDER_SUBSYSTEM, displayName: { ja: 'とよの健診センター', en: 'Toyono Checkups' }, grantTypes: ['client_credentials'] });
-  expect((await pl.admin('PUT', `/api/v1/clients/${CLINIC}/api-access`, { scopes: ['pl:ids'] })).status).toBe(200);
-  const tok = await fetch(`${pl.issuer}/token`, { method: 'POST', headers: { authorization: `Basic ${Buffer.from(`${CLINIC}:${clinic.clientSecret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=client_credentials&scope=pl%3Aids' });
+  expect((await pl.admin('PUT', `/api/v1/clients/${CLINIC}/api-access`, { scopes: ['pl:ids', 'pl:consents'] })).status).toBe(200);
+  const tok = await fetch(`${pl.issuer}/token`, { method: 'POST', headers: { authorization: `Basic ${Buffer.from(`${CLINIC}:${clinic.clientSecret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=client_credentials&scope=pl%3Aids%20pl%3Aconsents' });
   clinicToken = ((await tok.json()) as { access_token: string }).access_token;
   browser = await launchBrowser();
 }, 240_000);
@@ -87,6 +87,8 @@ describe('a resident in Chromium', () => {
     const page = await newPhonePage(browser);
     hanakoBaseId = await browserSignIn(page, pl.baseUrl, 'hanako');
     await linkAtClinic(hanakoBaseId, 'u-001');
+    // The clinic describes one of its two items (項目説明): 氏名 for `name`; `city` stays an id.
+    expect(await rpApi(`/data-items/${CODE}`, { items: [{ id: 'name', label: { ja: '氏名', en: 'Name' } }] }, 'PUT')).toBe(200);
 
     // The navigation of every resident page leads here (folded into the menu on a phone).
     expect(await page.getAttribute('nav a[href="/my/data"]', 'href')).toBe('/my/data');
@@ -96,12 +98,19 @@ describe('a resident in Chromium', () => {
     expect(offer).toContain('とよの健診センター');
     expect(offer).toContain('まだ許諾していません');
     expect(offer).toContain('本人によるデータ閲覧');
+    expect(await page.textContent(`[data-my-data="${CLINIC}"] [data-item="name"]`)).toBe('氏名');
+    expect(await page.textContent(`[data-my-data="${CLINIC}"] [data-item="city"] code`)).toBe('city');
     await page.screenshot({ path: new URL('my-data-offer.png', artifacts).pathname, fullPage: true });
 
     await page.click(`form[action="/my/data/${CLINIC}/consent"] button`);
     await page.waitForURL(`${pl.baseUrl}/my/data/${CLINIC}`);
     const main = (await page.textContent('main'))!;
     expect(main).toContain('受診者情報');
+    // Column headers as the clinic labelled them; undescribed ones as they are.
+    const headers = await page.$$eval('main th', (ths) => ths.map((th) => th.textContent));
+    expect(headers).toContain('氏名');
+    expect(headers).toContain('city');
+    expect(headers).not.toContain('name');
     expect(main).toContain('山田 花子');
     expect(main).toContain('tokyo');
     // Not consented (email), and not another resident's rows.

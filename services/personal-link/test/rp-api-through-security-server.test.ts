@@ -81,8 +81,8 @@ beforeAll(async () => {
   const saved = await ssPl('POST', servicesOf(PL_SUBSYSTEM), { serviceCode: SERVICE, url: `${pl.ssApiUrl}/api/pl/v1`, timeoutSeconds: 30, openapi: document });
   expect(saved.status, saved.body.toString()).toBe(200);
   const endpoints = saved.json().endpoints as Array<{ method: string; path: string }>;
-  expect(endpoints).toHaveLength(9);
-  expect(endpoints).toEqual(expect.arrayContaining([{ method: 'POST', path: '/base-ids/lookup' }, { method: 'GET', path: '/consents/*' }, { method: 'POST', path: '/consent-requests' }]));
+  expect(endpoints).toHaveLength(11);
+  expect(endpoints).toEqual(expect.arrayContaining([{ method: 'POST', path: '/base-ids/lookup' }, { method: 'GET', path: '/consents/*' }, { method: 'POST', path: '/consent-requests' }, { method: 'PUT', path: '/data-items/*' }, { method: 'GET', path: '/data-items/*' }]));
   expect((await ssPl('POST', `${servicesOf(PL_SUBSYSTEM)}/${SERVICE}/access-rights/grant`, { subject: { kind: 'subsystem', id: CONSUMER_SUBSYSTEM } })).status).toBe(200);
 
   // RP A (the shop) is registered with its subsystem; the clinic (RP B, the data provider) uses tokens only.

@@ -2,12 +2,13 @@
 // servicer B (healthcare, data provider; examples/servicer-b) and servicer A (shopping, data
 // consumer; examples/servicer-a). B starts first: after its app is up it defines its vitals as a
 // personal data service of its Adapter Server and publishes it on B's Security Server with access
-// for A's subsystem. A then asks residents for consent to those vitals and reads them through A's
+// for A's subsystem, and describes the vitals' data items to Personal-Link (ja/en labels for the
+// consent pages). A then asks residents for consent to those vitals and reads them through A's
 // own Security Server. Both sign residents in with Personal-Link (credentials from the devnet's files).
 import { openDatabase, type Database } from '@jplink/db';
 import { readSecretFile, type Logger } from '@jplink/kit';
 import { readRpCredentials, shopConfigSchema, startShoppingApp, type ShopTables } from '@jplink/example-servicer-a';
-import { createAdapterAdmin, defineVitalsDataService, healthConfigSchema, startHealthcareApp, type HealthTables } from '@jplink/example-servicer-b';
+import { createAdapterAdmin, createPersonalLinkApi, defineVitalsDataService, healthConfigSchema, readCredentials, startHealthcareApp, type HealthTables } from '@jplink/example-servicer-b';
 import type { DevnetAdapterServer } from './adapter-server.ts';
 import type { DevnetRp } from './personal-link.ts';
 import type { DevnetSecurityServer } from './security-servers.ts';
@@ -61,7 +62,13 @@ export async function startDevnetHealthcareApp(options: Common & { port: number;
     try {
       options.onProgress(`Sub System Code ${VITALS_SUBSYSTEM_CODE} (personal data, schema ${config.HEALTH_DATABASE_SCHEMA}) published to ${options.provider.id}, access for ${options.consumer.subsystem}`);
       const adapter = createAdapterAdmin({ url: options.adapter.urls.admin, apiKey: await readSecretFile(options.adapter.adminApiKeyFile, 'adapter admin key') });
-      await defineVitalsDataService({ adapter, databaseUrl: options.databaseUrl, schema: config.HEALTH_DATABASE_SCHEMA, subsystemCode: VITALS_SUBSYSTEM_CODE, grantTo: options.consumer.subsystem });
+      // B also describes the vitals' items to Personal-Link (residents read 最高血圧, not `systolic`).
+      const personalLink = createPersonalLinkApi({ issuer: options.issuer, ...(await readCredentials(config.HEALTH_PL_CREDENTIALS_FILE)) });
+      try {
+        await defineVitalsDataService({ adapter, databaseUrl: options.databaseUrl, schema: config.HEALTH_DATABASE_SCHEMA, subsystemCode: VITALS_SUBSYSTEM_CODE, grantTo: options.consumer.subsystem, personalLink });
+      } finally {
+        personalLink.close();
+      }
     } catch (error) {
       await app.close().catch(() => {});
       throw error;

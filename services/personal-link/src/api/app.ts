@@ -13,6 +13,7 @@ import type { OpenIdProvider } from '../oidc/provider.ts';
 import type { RpRegistry } from '../oidc/clients.ts';
 import type { Consents } from '../consent/consents.ts';
 import type { Links } from '../links/links.ts';
+import type { DataItems } from '../consent/data-items.ts';
 import { createApiAuth } from './auth.ts';
 import { API_PREFIX, registerApiRoutes } from './routes.ts';
 
@@ -32,7 +33,7 @@ export function createRpApiAuth(deps: { db: PlDb; op: OpenIdProvider; registry: 
   return createApiAuth({ db: deps.db, op: deps.op, registry: deps.registry, audit: deps.audit, perClientPerMinute: deps.perClientPerMinute ?? API_RATE_LIMIT_PER_MINUTE });
 }
 
-export async function createRpApi(deps: { auth: ApiAuth; links: Links; consents: Consents; logger: Logger; trustProxy: boolean; issuer: string; via: 'token' | 'security-server'; https?: HttpsServerOptions }): Promise<RpApi> {
+export async function createRpApi(deps: { auth: ApiAuth; links: Links; consents: Consents; dataItems: DataItems; logger: Logger; trustProxy: boolean; issuer: string; via: 'token' | 'security-server'; https?: HttpsServerOptions }): Promise<RpApi> {
   const viaSs = deps.via === 'security-server';
   const app = createHttpApp({
     name: viaSs ? 'personal-link-api-ss' : 'personal-link-api',
@@ -44,16 +45,16 @@ export async function createRpApi(deps: { auth: ApiAuth; links: Links; consents:
       ? {
           title: 'JP-Link Personal-Link — RP API (through the Security Server)',
           version: '1',
-          description: `BaseID lookup, ID conversion and linkage notices, UAX-Link registrations, consent requests and registrations, for relying parties calling as their X-Road subsystem through Personal-Link's Security Server (PR-REST /r1/<Personal-Link subsystem>/<service code>/…). No token: the caller is the RP registered with the X-Road-Client subsystem, and the operator's API grant (pl:ids, pl:consents, pl:uax) decides what it may call. Paths are relative to the service URL (<this listener>${API_PREFIX}). See docs/protocols/personal-link-api.md.`,
+          description: `BaseID lookup, ID conversion and linkage notices, UAX-Link registrations, consent requests and registrations, data item descriptions, for relying parties calling as their X-Road subsystem through Personal-Link's Security Server (PR-REST /r1/<Personal-Link subsystem>/<service code>/…). No token: the caller is the RP registered with the X-Road-Client subsystem, and the operator's API grant (pl:ids, pl:consents, pl:uax) decides what it may call. Paths are relative to the service URL (<this listener>${API_PREFIX}). See docs/protocols/personal-link-api.md.`,
         }
       : {
           title: 'JP-Link Personal-Link — RP API',
           version: '1',
-          description: `BaseID lookup, ID conversion and linkage notices, UAX-Link registrations, consent requests and registrations. Authorization: Bearer <access token from ${deps.issuer}/token with grant_type=client_credentials and the scopes pl:ids, pl:consents, pl:uax>. See docs/protocols/personal-link-api.md.`,
-          securitySchemes: { rpToken: { type: 'oauth2', flows: { clientCredentials: { tokenUrl: `${deps.issuer}/token`, scopes: { 'pl:ids': 'BaseID lookup, ID completion and linkage notices', 'pl:consents': 'Consent requests, status and registration', 'pl:uax': 'UAX-Link registrations (UL-PL)' } } } } },
+          description: `BaseID lookup, ID conversion and linkage notices, UAX-Link registrations, consent requests and registrations, data item descriptions. Authorization: Bearer <access token from ${deps.issuer}/token with grant_type=client_credentials and the scopes pl:ids, pl:consents, pl:uax>. See docs/protocols/personal-link-api.md.`,
+          securitySchemes: { rpToken: { type: 'oauth2', flows: { clientCredentials: { tokenUrl: `${deps.issuer}/token`, scopes: { 'pl:ids': 'BaseID lookup, ID completion and linkage notices', 'pl:consents': 'Consent requests, status and registration; data item descriptions', 'pl:uax': 'UAX-Link registrations (UL-PL)' } } } } },
         },
   });
-  registerApiRoutes(app, { auth: deps.auth, links: deps.links, consents: deps.consents, via: deps.via });
+  registerApiRoutes(app, { auth: deps.auth, links: deps.links, consents: deps.consents, dataItems: deps.dataItems, via: deps.via });
   const swagger = app as unknown as { swagger: () => Record<string, unknown> };
   app.get(`${API_PREFIX}/openapi.json`, { schema: { hide: true }, logLevel: 'warn' }, async () => (viaSs ? securityServerDocument(swagger.swagger()) : swagger.swagger()));
   await app.ready();

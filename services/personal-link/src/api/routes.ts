@@ -8,11 +8,14 @@ import {
   consentRegistrationBody,
   consentRegistrationResult,
   consentRequestBody,
+  dataItemsBody,
+  dataItemsView,
   idCompletionBody,
   idCompletionResult,
   idLinkView,
   linkNoticeBody,
   plConsentId,
+  serviceCode,
   uaxIdConversionBody,
   uaxIdConversionResult,
   uaxLinkBody,
@@ -23,17 +26,19 @@ import {
 import type { App } from '@jplink/kit';
 import type { Consents } from '../consent/consents.ts';
 import type { Links } from '../links/links.ts';
+import type { DataItems } from '../consent/data-items.ts';
 import type { createApiAuth } from './auth.ts';
 
 export const API_PREFIX = '/api/pl/v1';
 const consentParams = z.object({ consentId: plConsentId });
+const dataItemsParams = z.object({ subsystemCode: serviceCode });
 
 /**
  * The same routes on both listeners; `via` picks who the caller is: a client-credentials token
  * (public listener) or the X-Road-Client subsystem vouched for by Personal-Link's Security Server.
  */
-export function registerApiRoutes(app: App, deps: { auth: ReturnType<typeof createApiAuth>; links: Links; consents: Consents; via: 'token' | 'security-server' }): void {
-  const { auth, links, consents } = deps;
+export function registerApiRoutes(app: App, deps: { auth: ReturnType<typeof createApiAuth>; links: Links; consents: Consents; dataItems: DataItems; via: 'token' | 'security-server' }): void {
+  const { auth, links, consents, dataItems } = deps;
   // OpenAPI: the token scheme on the public listener; nothing on the Security Server's (it authenticates the caller).
   const security = deps.via === 'token' ? [{ rpToken: [] }] : [];
   app.register(async (scope) => {
@@ -78,5 +83,14 @@ export function registerApiRoutes(app: App, deps: { auth: ReturnType<typeof crea
     api.post(`${API_PREFIX}/consents/:consentId/registration`, {
       schema: { tags: ['consents'], summary: '許諾情報登録 — the data provider registered this version in its own consent table', security, params: consentParams, body: consentRegistrationBody, response: { 200: consentRegistrationResult } },
     }, async (request) => consents.registerAtProvider(auth.caller(request, 'pl:consents').clientId, request.params.consentId, request.body.version));
+
+    // The provider (the caller) describes its own data items; keyed by the caller, so another RP's are out of reach (404).
+    api.put(`${API_PREFIX}/data-items/:subsystemCode`, {
+      schema: { tags: ['consents'], summary: '項目説明登録 — the data provider labels the data items of one of its Sub System Codes (ja/en; display only)', security, params: dataItemsParams, body: dataItemsBody, response: { 200: dataItemsView } },
+    }, async (request) => dataItems.put(auth.caller(request, 'pl:consents').clientId, request.params.subsystemCode, request.body));
+
+    api.get(`${API_PREFIX}/data-items/:subsystemCode`, {
+      schema: { tags: ['consents'], summary: 'The caller’s own data item descriptions of one Sub System Code', security, params: dataItemsParams, response: { 200: dataItemsView } },
+    }, async (request) => dataItems.get(auth.caller(request, 'pl:consents').clientId, request.params.subsystemCode));
   });
 }

@@ -4,6 +4,7 @@ import { consentMigrations } from './migrations-consent.ts';
 import { reflectionMigrations } from './migrations-reflection.ts';
 import { notificationMigrations } from './migrations-notifications.ts';
 import { myDataMigrations } from './migrations-my-data.ts';
+import { dataItemMigrations } from './migrations-data-items.ts';
 
 export const plMigrations: Record<string, Migration> = {
   '202611251900-initial': {
@@ -117,4 +118,5 @@ export const plMigrations: Record<string, Migration> = {
   ...reflectionMigrations,
   ...notificationMigrations,
   ...myDataMigrations,
+  ...dataItemMigrations,
 };

@@ -5,12 +5,13 @@ import type { ConsentTables } from './schema-consent.ts';
 import type { ReflectionTables } from './schema-reflection.ts';
 import type { NotificationTables } from './schema-notifications.ts';
 import type { MyDataTables } from './schema-my-data.ts';
+import type { DataItemTables } from './schema-data-items.ts';
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 type Json<T> = ColumnType<T, string, string>;
 
-export interface PlTables extends AuditEventsTable, ConsentTables, ReflectionTables, NotificationTables, MyDataTables {
+export interface PlTables extends AuditEventsTable, ConsentTables, ReflectionTables, NotificationTables, MyDataTables, DataItemTables {
   oidc_models: {
     model: string;
     id: string;

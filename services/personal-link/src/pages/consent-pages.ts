@@ -8,6 +8,7 @@ import type { ReflectionStatus, ReflectionVersionStatus } from '../reflection/ou
 import { plMessages } from './messages.ts';
 import { plStylesheet } from './assets.ts';
 import { residentNav } from './frame.ts';
+import { dataItemsKey, type DataItemLabels } from '../consent/data-items.ts';
 
 type Names = ReadonlyMap<string, { ja: string; en: string }>;
 type Section = 'consents' | 'services' | 'provision' | 'mydata';
@@ -17,6 +18,25 @@ export { residentNav };
 export const when = (locale: Locale, d: Date | string) => new Date(d).toLocaleString(locale === 'ja' ? 'ja-JP' : 'en-GB', { timeZone: 'Asia/Tokyo' });
 export const day = (locale: Locale, d: Date | string) => new Date(d).toLocaleDateString(locale === 'ja' ? 'ja-JP' : 'en-GB', { timeZone: 'Asia/Tokyo' });
 const nameOf = (names: Names, locale: Locale, id: string) => names.get(id)?.[locale] ?? id;
+
+/** The data items of a provider's Sub System Code as the provider labelled them (resident's language); the raw id in monospace where it did not. */
+export function dataItemsList(locale: Locale, labels: DataItemLabels, provider: string, subsystemCode: string, items: readonly string[]): SafeHtml {
+  const described = labels.get(dataItemsKey(provider, subsystemCode));
+  return html`<ul class="scope-list">${items.map((id) => {
+    const d = described?.get(id);
+    return d ? html`<li data-item="${id}">${d.label[locale]}${d.description ? html`<br><span class="muted">${d.description[locale]}</span>` : ''}</li>` : html`<li data-item="${id}"><code>${id}</code></li>`;
+  })}</ul>`;
+}
+
+/** The same, inline (tables): labels separated by 、 / commas. */
+function dataItemsInline(locale: Locale, labels: DataItemLabels, provider: string, subsystemCode: string, items: readonly string[]): SafeHtml {
+  const described = labels.get(dataItemsKey(provider, subsystemCode));
+  const parts = items.map((id) => {
+    const label = described?.get(id)?.label[locale];
+    return label ? html`${label}` : html`<code>${id}</code>`;
+  });
+  return html`${parts.map((p, i) => (i === 0 ? p : html`${locale === 'ja' ? '、' : ', '}${p}`))}`;
+}
 
 /** The signed-in resident page frame (navigation, sign-out, flash) of the consent, service, provision and My Data pages. */
 export function frame(opts: { locale: Locale; title: string; section: Section; csrfToken: string; flash?: { kind: 'success' | 'info' | 'error'; text: string } | undefined; body: SafeHtml }): SafeHtml {
@@ -57,26 +77,26 @@ export function statusLabel(locale: Locale, status: ConsentRow['status']): strin
   return translator(plMessages, locale)(STATUS_KEYS[status]);
 }
 
-function consentSummary(locale: Locale, c: ConsentRow, names: Names): SafeHtml {
+function consentSummary(locale: Locale, c: ConsentRow, names: Names, labels: DataItemLabels): SafeHtml {
   const t = translator(plMessages, locale);
   return definitionList([
     [t('consentWho'), nameOf(names, locale, c.consumer_client_id)],
     [t('consentProvider'), nameOf(names, locale, c.provider_client_id)],
-    [t('consentItems'), html`<ul class="scope-list">${c.data_items.map((i) => html`<li><code>${i}</code></li>`)}</ul>`],
+    [t('consentItems'), dataItemsList(locale, labels, c.provider_client_id, c.subsystem_code, c.data_items)],
     [t('consentPurpose'), locale === 'ja' ? c.purpose_ja : c.purpose_en],
     [t('consentPeriod'), t('consentPeriodValue', { from: day(locale, c.valid_from), until: day(locale, c.valid_until) })],
     [t('consentStatus'), html`<span data-status="${c.status}">${statusLabel(locale, c.status)}</span>`],
   ]);
 }
 
-export function consentsPage(opts: { locale: Locale; csrfToken: string; consents: readonly ConsentRow[]; names: Names; flash?: { kind: 'success' | 'error'; text: string } }): SafeHtml {
+export function consentsPage(opts: { locale: Locale; csrfToken: string; consents: readonly ConsentRow[]; names: Names; labels: DataItemLabels; flash?: { kind: 'success' | 'error'; text: string } }): SafeHtml {
   const t = translator(plMessages, opts.locale);
   const { locale, names } = opts;
   const link = (c: ConsentRow) => html`<a href="/my/consents/${c.consent_id}" data-consent="${c.consent_id}">${nameOf(names, locale, c.consumer_client_id)} ← ${nameOf(names, locale, c.provider_client_id)}</a>`;
   const pending = opts.consents.filter((c) => c.status === 'requested');
   const active = opts.consents.filter((c) => c.status === 'given');
   const past = opts.consents.filter((c) => c.status !== 'requested' && c.status !== 'given');
-  const rows = (list: readonly ConsentRow[]) => list.map((c) => [link(c), c.data_items.join(', '), day(locale, c.valid_until), statusLabel(locale, c.status)]);
+  const rows = (list: readonly ConsentRow[]) => list.map((c) => [link(c), dataItemsInline(locale, opts.labels, c.provider_client_id, c.subsystem_code, c.data_items), day(locale, c.valid_until), statusLabel(locale, c.status)]);
   const columns = [t('consentWhoShort'), t('consentItems'), t('consentUntil'), t('consentStatus')];
   return frame({
     locale,
@@ -153,7 +173,7 @@ function deliverySection(locale: Locale, c: ConsentRow, events: readonly Consent
 ${rows.length ? table({ caption: t('deliveryTitle'), columns: [t('deliveryVersion'), t('deliveryChange'), t('deliveryState'), t('deliveryAttempts'), t('deliveryLastError'), t('deliveryAt')], rows }) : emptyState({ title: t('deliveryNone') })}`;
 }
 
-export function consentDetailPage(opts: { locale: Locale; csrfToken: string; consent: ConsentRow; events: readonly ConsentEventRow[]; chain: ChainVerification; names: Names; pending: boolean; reflection?: ReflectionStatus; flash?: { kind: 'success' | 'info' | 'error'; text: string } }): SafeHtml {
+export function consentDetailPage(opts: { locale: Locale; csrfToken: string; consent: ConsentRow; events: readonly ConsentEventRow[]; chain: ChainVerification; names: Names; labels: DataItemLabels; pending: boolean; reflection?: ReflectionStatus; flash?: { kind: 'success' | 'info' | 'error'; text: string } }): SafeHtml {
   const t = translator(plMessages, opts.locale);
   const { locale, consent: c, names } = opts;
   const consumer = nameOf(names, locale, c.consumer_client_id);
@@ -177,7 +197,7 @@ ${form({ action: `/my/consents/${c.consent_id}/decline`, csrfToken: opts.csrfTok
     csrfToken: opts.csrfToken,
     flash: opts.flash,
     body: html`${opts.pending ? html`<p class="lead">${t('consentRequestLead', { rp: consumer, provider: nameOf(names, locale, c.provider_client_id) })}</p>` : ''}
-${consentSummary(locale, c, names)}
+${consentSummary(locale, c, names, opts.labels)}
 ${actions}
 ${c.status !== 'requested' ? html`<p>${linkButton({ href: c.return_uri, label: t('consentBackToService', { rp: consumer }) })}</p>` : ''}
 ${opts.reflection?.versions.length || c.status === 'given' || c.status === 'withdrawn' ? deliverySection(locale, c, opts.events, opts.reflection, names) : ''}
@@ -209,14 +229,14 @@ ${opts.services.length ? table({ caption: t('servicesTitle'), columns: [t('servi
   });
 }
 
-export function provisionPage(opts: { locale: Locale; csrfToken: string; names: Names; rows: readonly { consent_id: string; type: string; at: Date | string; consumer_client_id: string; provider_client_id: string; data_items: string[] }[] }): SafeHtml {
+export function provisionPage(opts: { locale: Locale; csrfToken: string; names: Names; labels: DataItemLabels; rows: readonly { consent_id: string; type: string; at: Date | string; consumer_client_id: string; provider_client_id: string; subsystem_code: string; data_items: string[] }[] }): SafeHtml {
   const t = translator(plMessages, opts.locale);
   const { locale, names } = opts;
   const rows = opts.rows.map((r) => [
     when(locale, r.at),
     nameOf(names, locale, r.consumer_client_id),
     nameOf(names, locale, r.provider_client_id),
-    r.data_items.join(', '),
+    dataItemsInline(locale, opts.labels, r.provider_client_id, r.subsystem_code, r.data_items),
     html`<a href="/my/consents/${r.consent_id}">${eventLabel(locale, r.type)}</a>`,
   ]);
   return frame({

@@ -8,6 +8,7 @@ import { AppError, type App, type Logger } from '@jplink/kit';
 import { translator, verifyCsrf, type LoginCsrf, type Sessions, type SafeHtml } from '@jplink/ui';
 import { plConsentId, plClientId } from '@jplink/contracts';
 import { PL_ERRORS } from '../errors.ts';
+import type { DataItems } from '../consent/data-items.ts';
 import type { Consents } from '../consent/consents.ts';
 import type { Links } from '../links/links.ts';
 import type { RpRegistry } from '../oidc/clients.ts';
@@ -30,6 +31,8 @@ export const RETURN_PATH = /^\/my\/consents\/pc_[A-Za-z0-9_-]{16,64}$/;
 export interface ResidentConsentDeps {
   db: PlDb;
   consents: Consents;
+  /** The providers' labels of their data items (display only). */
+  dataItems: DataItems;
   /** The reflection worker runs (PL_SS_URL and PL_SUBSYSTEM set): approvals and withdrawals wait for the provider's acknowledgement. */
   reflectionConfigured: boolean;
   /** How long an approval or withdrawal waits for the provider's acknowledgement before answering (default 5 s). */
@@ -58,7 +61,7 @@ export function registerResidentConsents(root: App, deps: ResidentConsentDeps): 
 }
 
 function routes(app: App, deps: ResidentConsentDeps): void {
-  const { consents, links, registry, sessions } = deps;
+  const { consents, links, registry, sessions, dataItems } = deps;
 
   const names = async () => new Map([...(await registry.list()).map((c) => [c.clientId, c.displayName] as const), [MY_DATA_CLIENT_ID, MY_DATA_NAME] as const]);
   const signedIn = async (request: FastifyRequest) => {
@@ -86,7 +89,8 @@ function routes(app: App, deps: ResidentConsentDeps): void {
     const session = await orSignIn(request, reply, '/my/consents');
     if (!session) return reply;
     const flash = done(request.locale, request.query.done);
-    return send(reply, consentsPage({ locale: request.locale, csrfToken: session.csrfToken, consents: await consents.listForResident(session.data.baseId), names: await names(), ...(flash ? { flash } : {}) }));
+    const list = await consents.listForResident(session.data.baseId);
+    return send(reply, consentsPage({ locale: request.locale, csrfToken: session.csrfToken, consents: list, names: await names(), labels: await dataItems.labelsFor(list), ...(flash ? { flash } : {}) }));
   });
 
   app.get('/my/consents/:consentId', { schema: { hide: true, params: consentParams, querystring: doneQuery } }, async (request, reply) => {
@@ -96,14 +100,14 @@ function routes(app: App, deps: ResidentConsentDeps): void {
     const row = detail.row;
     const now = Date.now();
     const pending = row.status === 'requested' && new Date(row.request_expires_at).getTime() > now && new Date(row.valid_until).getTime() > now;
-    const [reflection, names_] = await Promise.all([reflectionStatus(deps.db, row.consent_id), names()]);
+    const [reflection, names_, labels] = await Promise.all([reflectionStatus(deps.db, row.consent_id), names(), dataItems.labelsFor([row])]);
     // After approving or withdrawing: "done" only once the provider has this version (else: being delivered).
     const decided = request.query.done;
     const flash =
       (decided === 'given' && row.status === 'given') || (decided === 'withdrawn' && row.status === 'withdrawn')
         ? decisionFlash(request.locale, decided, row, reflection, names_)
         : done(request.locale, decided);
-    return send(reply, consentDetailPage({ locale: request.locale, csrfToken: session.csrfToken, consent: row, events: detail.events, chain: detail.chain, names: names_, pending, reflection, ...(flash ? { flash } : {}) }));
+    return send(reply, consentDetailPage({ locale: request.locale, csrfToken: session.csrfToken, consent: row, events: detail.events, chain: detail.chain, names: names_, labels, pending, reflection, ...(flash ? { flash } : {}) }));
   });
 
   for (const action of ['approve', 'decline', 'withdraw'] as const) {
@@ -136,12 +140,12 @@ function routes(app: App, deps: ResidentConsentDeps): void {
     return reply.redirect('/my/services?done=unlinked', 303);
   });
 
-  myDataRoutes(app, { myData: deps.myData, sessions, signedIn, orSignIn: async (request, reply, path) => (await orSignIn(request, reply, path)) ?? undefined });
+  myDataRoutes(app, { myData: deps.myData, dataItems, sessions, signedIn, orSignIn: async (request, reply, path) => (await orSignIn(request, reply, path)) ?? undefined });
 
   app.get('/my/provision', { schema: { hide: true, querystring: doneQuery } }, async (request, reply) => {
     const session = await orSignIn(request, reply, '/my/provision');
     if (!session) return reply;
     const rows = await consents.provisionHistory(session.data.baseId);
-    return send(reply, provisionPage({ locale: request.locale, csrfToken: session.csrfToken, names: await names(), rows: rows.map((r) => ({ ...r, data_items: r.data_items })) }));
+    return send(reply, provisionPage({ locale: request.locale, csrfToken: session.csrfToken, names: await names(), labels: await dataItems.labelsFor(rows), rows }));
   });
 }

@@ -7,6 +7,7 @@ import type { App } from '@jplink/kit';
 import { verifyCsrf, type Session, type Sessions } from '@jplink/ui';
 import { plClientId } from '@jplink/contracts';
 import type { MyData } from '../my-data/my-data.ts';
+import type { DataItems } from '../consent/data-items.ts';
 import { pageHeaders } from '../pages/frame.ts';
 import { myDataListPage, myDataPage } from '../pages/my-data-pages.ts';
 import type { ResidentSession } from './resident-web.ts';
@@ -17,17 +18,19 @@ export function myDataRoutes(
   app: App,
   deps: {
     myData: MyData;
+    dataItems: DataItems;
     sessions: Sessions<ResidentSession>;
     signedIn: (request: FastifyRequest) => Promise<Session<ResidentSession>>;
     orSignIn: (request: FastifyRequest, reply: FastifyReply, path: string) => Promise<Session<ResidentSession> | undefined>;
   },
 ): void {
-  const { myData, sessions, signedIn, orSignIn } = deps;
+  const { myData, dataItems, sessions, signedIn, orSignIn } = deps;
 
   app.get('/my/data', { schema: { hide: true } }, async (request, reply) => {
     const session = await orSignIn(request, reply, '/my/data');
     if (!session) return reply;
-    const page = myDataListPage({ locale: request.locale, csrfToken: session.csrfToken, available: myData.available, offers: await myData.offers(session.data.baseId) });
+    const offers = await myData.offers(session.data.baseId);
+    const page = myDataListPage({ locale: request.locale, csrfToken: session.csrfToken, available: myData.available, offers, labels: await dataItems.labelsFor(offers.map((o) => ({ provider_client_id: o.clientId, subsystem_code: o.subsystemCode }))) });
     return reply.headers(pageHeaders()).send(page.html);
   });
 
@@ -43,7 +46,7 @@ export function myDataRoutes(
     const session = await orSignIn(request, reply, `/my/data/${request.params.clientId}`);
     if (!session) return reply;
     const result = await myData.fetch(session.data.baseId, request.params.clientId);
-    return reply.headers(pageHeaders()).send(myDataPage({ locale: request.locale, csrfToken: session.csrfToken, result }).html);
+    return reply.headers(pageHeaders()).send(myDataPage({ locale: request.locale, csrfToken: session.csrfToken, result, labels: await dataItems.labelsFor([{ provider_client_id: result.provider.clientId, subsystem_code: result.provider.subsystemCode }]) }).html);
   });
 
   // The same data as a file: fetched afresh (each download is an exchange of its own, logged by both
