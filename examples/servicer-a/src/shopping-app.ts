@@ -327,7 +327,8 @@ export async function createShoppingApp(config: ShopConfig, deps: ShoppingAppDep
 <p>${linkButton({ href: latest.approvalUrl, label: t('pendingOpen'), kind: 'primary' })} ${linkButton({ href: '/consents/done', label: t('pendingCheck') })}</p>`);
     }
     if (latest.status === 'declined') return show(html`${flashMessage({ kind: 'info', text: t('declined') })}${ask}`);
-    if (latest.status !== 'given') return show(html`${flashMessage({ kind: 'error', text: t('refusedConsent') })}${askForm(locale, who.csrfToken, 'askAgain')}`);
+    // Withdrawn or expired, as A already knows (a consent notification, or B's earlier refusal): B is not asked.
+    if (latest.status !== 'given') return show(html`<div data-refusal="consent-required">${flashMessage({ kind: 'error', text: t('refusedConsent') })}</div>${askForm(locale, who.csrfToken, 'askAgain')}`);
 
     // Given (as far as A knows): fetch from B through A's Security Server; B decides.
     try {
