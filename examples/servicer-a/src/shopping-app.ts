@@ -3,9 +3,11 @@
 // them a member number, writes its ID conversion row and sends ID完了通知 and ID連携完了通知. The
 // recommendations page asks for consent to B's vitals (consent request → Personal-Link's approval
 // page → back at /consents/done → status checked), then shows B's vitals fetched through A's own
-// Security Server, and says clearly when B refuses (consent withdrawn, access denied).
+// Security Server, and says clearly when B refuses (consent withdrawn, access denied). Personal-Link
+// pushes each decision (given, declined, withdrawn, expired) as a signed Security Event Token to
+// /personal-link/consent-events, so the page follows a withdrawal without asking Personal-Link.
 import * as oidc from 'openid-client';
-import { createHttpApp, type App, type Logger } from '@jplink/kit';
+import { AppError, createHttpApp, type App, type Logger } from '@jplink/kit';
 import { migrate, type Database } from '@jplink/db';
 import {
   button,
@@ -25,7 +27,7 @@ import {
   type NavItem,
   type Translate,
 } from '@jplink/ui';
-import { PersonalLinkError } from '@jplink/sdk';
+import { createConsentNotificationVerifier, PersonalLinkError } from '@jplink/sdk';
 import type { ShopConfig } from './config.ts';
 import { SHOP_ERRORS } from './errors.ts';
 import { shopMessages, type ShopMessageKey } from './messages.ts';
@@ -37,6 +39,7 @@ import {
   findUserByBaseId,
   insertConsentRequest,
   latestConsentRequest,
+  applyConsentEvent,
   markNotified,
   updateConsentStatus,
   type ShopUser,
@@ -51,6 +54,9 @@ export interface ShoppingAppDeps {
   personalData: PersonalDataSource;
   now?: () => Date;
 }
+
+/** Where Personal-Link pushes consent notifications (the RP registration's consentNotificationUri). */
+export const CONSENT_EVENTS_PATH = '/personal-link/consent-events';
 
 export interface ShoppingApp {
   app: App;
@@ -134,8 +140,11 @@ export async function createShoppingApp(config: ShopConfig, deps: ShoppingAppDep
   // Between "sign in" and the callback: state, nonce and the PKCE verifier, tied to this browser.
   const pending = createSessions<PendingSignIn>({ cookieName: secure ? '__Host-shop_signin' : 'shop_signin', ttlSeconds: 600, idleSeconds: 600, secure });
 
+  // Every POST is a page's form, checked against the session's CSRF token — except the consent
+  // notifications: Personal-Link posts them with no session or cookie, and each is authenticated by
+  // its own signature instead (verified below against Personal-Link's JWKS, issuer and our client id).
   app.addHook('preValidation', async (request) => {
-    if (request.method === 'POST') verifyCsrf(request, await sessions.read(request));
+    if (request.method === 'POST' && request.routeOptions.url !== CONSENT_EVENTS_PATH) verifyCsrf(request, await sessions.read(request));
   });
 
   const frame = (locale: Locale, opts: { title: string; body: HtmlValue; current?: string; who?: { data: SignedIn; csrfToken: string } | null; status?: number }) => {
@@ -318,7 +327,8 @@ export async function createShoppingApp(config: ShopConfig, deps: ShoppingAppDep
 <p>${linkButton({ href: latest.approvalUrl, label: t('pendingOpen'), kind: 'primary' })} ${linkButton({ href: '/consents/done', label: t('pendingCheck') })}</p>`);
     }
     if (latest.status === 'declined') return show(html`${flashMessage({ kind: 'info', text: t('declined') })}${ask}`);
-    if (latest.status !== 'given') return show(html`${flashMessage({ kind: 'error', text: t('refusedConsent') })}${askForm(locale, who.csrfToken, 'askAgain')}`);
+    // Withdrawn or expired, as A already knows (a consent notification, or B's earlier refusal): B is not asked.
+    if (latest.status !== 'given') return show(html`<div data-refusal="consent-required">${flashMessage({ kind: 'error', text: t('refusedConsent') })}</div>${askForm(locale, who.csrfToken, 'askAgain')}`);
 
     // Given (as far as A knows): fetch from B through A's Security Server; B decides.
     try {
@@ -399,6 +409,22 @@ ${notLinked && config.SHOP_PROVIDER_APP_URL ? html`<p>${linkButton({ href: confi
       }
     }
     return reply.redirect('/recommendations', 303);
+  });
+
+  // ------------------------------------------------------------------------------ consent notifications
+  // docs/protocols/consent-notifications.md, "The receiver": verify, de-duplicate by event id, apply
+  // only a newer version, answer 202. The token carries ids only; nothing of it is logged but ids.
+  const verifyNotification = createConsentNotificationVerifier({ issuer: config.SHOP_PL_ISSUER, clientId: deps.credentials.clientId });
+  app.addContentTypeParser('application/secevent+jwt', { parseAs: 'string', bodyLimit: 16 * 1024 }, (_request, body, done) => done(null, body));
+  app.post(CONSENT_EVENTS_PATH, async (request, reply) => {
+    const token = typeof request.body === 'string' ? request.body : '';
+    const event = await verifyNotification(token).catch((error: unknown) => {
+      request.log.warn({ code: SHOP_ERRORS.SHOP_CONSENT_EVENT_INVALID.code, reason: (error as Error).message }, 'consent notification refused');
+      throw new AppError(SHOP_ERRORS.SHOP_CONSENT_EVENT_INVALID);
+    });
+    const applied = await applyConsentEvent(db, { eventId: event.eventId, consentId: event.consentId, status: event.status, version: event.version, at: now() });
+    request.log.info({ eventId: event.eventId, consentId: event.consentId, status: event.status, version: event.version, applied }, 'consent notification received');
+    return reply.code(202).send();
   });
 
   return { app, redirectUri, returnUri };

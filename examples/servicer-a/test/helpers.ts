@@ -27,10 +27,11 @@ export interface ShopStack {
   stop(): Promise<void>;
 }
 
-export async function startShopStack(opts: { network?: boolean } = {}): Promise<ShopStack> {
+/** `plEnv`: Personal-Link's extra settings; `consentNotificationUri`: A's registered endpoint for consent notifications (absent → none). */
+export async function startShopStack(opts: { network?: boolean; plEnv?: Record<string, string>; consentNotificationUri?: string } = {}): Promise<ShopStack> {
   const dir = await mkdtemp(join(tmpdir(), 'jplink-servicer-a-'));
   const net = opts.network ? await startTestNetwork() : undefined;
-  const pl = await startTestPersonalLink();
+  const pl = await startTestPersonalLink(opts.plEnv);
   const health = await startStack({ pl, vitals: true, ...(net ? { network: net } : {}) });
   const database = await createTestDatabase<ShopTables>('shopping');
   const port = await freePort();
@@ -42,6 +43,7 @@ export async function startShopStack(opts: { network?: boolean } = {}): Promise<
     redirectUris: [`${appUrl}/auth/callback`],
     postLogoutRedirectUris: [`${appUrl}/`],
     grantTypes: ['authorization_code', 'client_credentials'],
+    ...(opts.consentNotificationUri ? { consentNotificationUri: opts.consentNotificationUri } : {}),
   });
   const access = await pl.admin('PUT', `/api/v1/clients/${rp.clientId}/api-access`, { scopes: ['pl:ids', 'pl:consents'], consentReturnUris: [`${appUrl}/consents/done`] });
   if (access.status !== 200) throw new Error(`api-access: ${access.status} ${JSON.stringify(access.body)}`);

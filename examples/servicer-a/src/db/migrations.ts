@@ -34,4 +34,17 @@ export const shopMigrations: Record<string, Migration> = {
       await db.schema.createIndex('consent_requests_user').on('consent_requests').columns(['user_id', 'requested_at']).execute();
     },
   },
+  '202612072200-consent-events': {
+    async up(db: Kysely<any>) {
+      // Personal-Link's consent notifications already applied, by event id (the SET's jti): a retry is answered, not applied twice.
+      await db.schema
+        .createTable('consent_events')
+        .addColumn('event_id', 'text', (c) => c.primaryKey())
+        .addColumn('consent_id', 'text', (c) => c.notNull())
+        .addColumn('version', 'integer', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('received_at', 'timestamptz', (c) => c.notNull())
+        .execute();
+    },
+  },
 };

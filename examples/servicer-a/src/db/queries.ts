@@ -69,3 +69,22 @@ export async function latestConsentRequest(db: Db, userId: string): Promise<Cons
 export async function updateConsentStatus(db: Db, consentId: string, v: { status: string; version: number; at: Date }): Promise<void> {
   await db.updateTable('consent_requests').set({ status: v.status, version: v.version, checked_at: v.at }).where('consent_id', '=', consentId).execute();
 }
+
+/**
+ * A consent notification from Personal-Link, once per event id: the id is recorded and the stored
+ * request takes the event's status only when its version is newer (retries may arrive out of order).
+ * Returns false for an event id seen before (nothing is changed).
+ */
+export async function applyConsentEvent(db: Db, v: { eventId: string; consentId: string; status: string; version: number; at: Date }): Promise<boolean> {
+  return db.transaction().execute(async (tx) => {
+    const recorded = await tx
+      .insertInto('consent_events')
+      .values({ event_id: v.eventId, consent_id: v.consentId, version: v.version, status: v.status, received_at: v.at })
+      .onConflict((oc) => oc.column('event_id').doNothing())
+      .returning('event_id')
+      .executeTakeFirst();
+    if (!recorded) return false;
+    await tx.updateTable('consent_requests').set({ status: v.status, version: v.version, checked_at: v.at }).where('consent_id', '=', v.consentId).where('version', '<', v.version).execute();
+    return true;
+  });
+}

@@ -23,4 +23,11 @@ export interface ShopTables {
     requested_at: Timestamp;
     checked_at: Timestamp;
   };
+  consent_events: {
+    event_id: string;
+    consent_id: string;
+    version: number;
+    status: string;
+    received_at: Timestamp;
+  };
 }
