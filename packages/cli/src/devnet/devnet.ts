@@ -103,7 +103,7 @@ export async function startDevnet(options: DevnetOptions, progress: Progress): P
       portBase: ports.personalLink,
       securityServer: plSs,
       rps: [
-        { member: consumer.owner, subsystem: consumer.subsystem, clientId: DEVNET_CONSUMER.subsystem, displayName: { ja: DEVNET_CONSUMER.name, en: 'Sample Shopping Support' }, appBase: `http://${options.host}:${ports.servicerApps}`, consentNotificationPath: '/personal-link/consent-events' },
+        { member: consumer.owner, subsystem: consumer.subsystem, clientId: DEVNET_CONSUMER.subsystem, displayName: { ja: DEVNET_CONSUMER.name, en: 'Sample Shopping Support' }, appBase: `http://${options.host}:${ports.servicerApps}` },
         { member: provider.owner, subsystem: provider.subsystem, clientId: DEVNET_PROVIDER.subsystem, displayName: { ja: DEVNET_PROVIDER.name, en: 'Sample Healthcare' }, appBase: `http://${options.host}:${ports.servicerApps + 1}` },
       ],
       logLevel: options.logLevel,

@@ -49,8 +49,6 @@ export interface DevnetRpInput {
   displayName: { ja: string; en: string };
   /** The servicer's app: sign-in returns to `<appBase>/auth/callback`, sign-out to `<appBase>/`. */
   appBase: string;
-  /** Where Personal-Link pushes this RP's consent notifications (path under appBase); absent → none (docs/protocols/consent-notifications.md). */
-  consentNotificationPath?: string;
 }
 
 /** The services of a Security Server's own subsystem through its configuration API: POSTs that tolerate 409. */
@@ -146,7 +144,7 @@ export async function startDevnetPersonalLink(options: {
       const redirectUri = `${rp.appBase}/auth/callback`;
       const consentReturnUri = `${rp.appBase}/consents/done`;
       options.onProgress(`relying party ${rp.clientId} (${rp.subsystem})`);
-      const registration = { memberSubsystem: rp.subsystem, displayName: rp.displayName, redirectUris: [redirectUri], postLogoutRedirectUris: [`${rp.appBase}/`], grantTypes: ['authorization_code', 'refresh_token', 'client_credentials'], ...(rp.consentNotificationPath ? { consentNotificationUri: `${rp.appBase}${rp.consentNotificationPath}` } : {}) };
+      const registration = { memberSubsystem: rp.subsystem, displayName: rp.displayName, redirectUris: [redirectUri], postLogoutRedirectUris: [`${rp.appBase}/`], grantTypes: ['authorization_code', 'refresh_token', 'client_credentials'] };
       const existing = await admin('GET', `/api/v1/clients/${rp.clientId}`);
       const stored = await readFile(credentialsFile, 'utf8').then((t) => JSON.parse(t) as { clientSecret?: string }, () => undefined);
       let secret: string | undefined = stored?.clientSecret;
