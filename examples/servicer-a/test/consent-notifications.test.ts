@@ -7,17 +7,16 @@
 // unchanged (the tests replay and alter real tokens); in the place of Personal-Link's Security
 // Server, a loopback server acknowledges the reflections so that the notifications are released
 // (B's Adapter Server gets them through deliverReflection, as in A's other tests).
-import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '@jplink/testing';
+import { serveHttp, type TestHttpServer } from '@jplink/testing';
 import { HttpBrowser } from '@jplink/personal-link/testing';
 import { giveConsent, linkB, plApi, signIn, startShopStack, submit, type ShopStack } from './helpers.ts';
 import { CONSENT_EVENTS_PATH } from '../src/shopping-app.ts';
 
 const PL_SUBSYSTEM = 'JP-TEST/GOV/9999999999999/personal-link';
 
-async function serve(handler: (path: string, body: string, contentType: string | undefined) => Promise<number>): Promise<{ url: string; close(): Promise<void> }> {
-  const server: Server = createServer((req, res) => {
+function serve(handler: (path: string, body: string, contentType: string | undefined) => Promise<number>): Promise<TestHttpServer> {
+  return serveHttp((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
@@ -27,16 +26,6 @@ async function serve(handler: (path: string, body: string, contentType: string |
       );
     });
   });
-  const port = await freePort();
-  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
 }
 
 /** Waits (generously) until `check` holds; Personal-Link's workers deliver in the background. */

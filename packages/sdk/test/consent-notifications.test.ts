@@ -2,22 +2,21 @@
 // verifies each pushed Security Event Token with createConsentNotificationVerifier (JWKS from the
 // issuer) and answers 202, or 400 when it does not verify. Refused: another RP's audience, a token
 // altered after signing, a consent receipt (another typ), garbage.
-import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '@jplink/testing';
+import { serveHttp, type TestHttpServer } from '@jplink/testing';
 import { parseForms, residentSignIn, startTestPersonalLink, type RunningPersonalLink } from '@jplink/personal-link/testing';
 import { createConsentNotificationVerifier, InvalidConsentNotificationError, type ConsentNotification } from '../src/index.ts';
 
 const RETURN = 'https://shop.example.jp/consents/done';
 let pl: RunningPersonalLink;
-let server: Server;
+let server: TestHttpServer;
 let endpoint: string;
 const received: Array<{ token: string; verified?: ConsentNotification; error?: string }> = [];
 
 beforeAll(async () => {
   pl = await startTestPersonalLink();
   const verify = createConsentNotificationVerifier({ issuer: pl.issuer, clientId: 'toyono-shop' });
-  server = createServer((req, res) => {
+  server = await serveHttp((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', async () => {
@@ -31,13 +30,10 @@ beforeAll(async () => {
       }
     });
   });
-  const port = await freePort();
-  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-  endpoint = `http://127.0.0.1:${port}/pl-events`;
+  endpoint = `${server.url}/pl-events`;
 }, 60_000);
 afterAll(async () => {
-  server?.close();
-  server?.closeAllConnections();
+  await server?.close();
   await pl?.stop();
 });
 

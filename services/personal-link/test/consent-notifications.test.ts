@@ -5,10 +5,9 @@
 // each notified once the provider holds the change; retries after the receiver fails, with the same
 // event id; an RP without an endpoint gets nothing; another RP never gets this RP's events;
 // registration refuses a bad endpoint.
-import { createServer, type Server } from 'node:http';
 import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '@jplink/testing';
+import { serveHttp } from '@jplink/testing';
 import { HttpBrowser, parseForms, startTestPersonalLink, type RunningPersonalLink } from '../src/testing.ts';
 import { residentSignIn, rpApiToken } from './helpers.ts';
 
@@ -40,19 +39,6 @@ interface FakeSs {
   close(): Promise<void>;
 }
 
-async function serve(handler: Parameters<typeof createServer>[1]): Promise<{ url: string; close(): Promise<void> }> {
-  const server: Server = createServer(handler);
-  const port = await freePort();
-  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
-}
 
 let pl: RunningPersonalLink;
 let receiver: Receiver;
@@ -118,7 +104,7 @@ beforeAll(async () => {
   let jwks: ReturnType<typeof createRemoteJWKSet> | undefined;
   const received: Received[] = [];
   const failNext = new Map<string, number[]>();
-  const r = await serve((req, res) => {
+  const r = await serveHttp((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', async () => {
@@ -142,7 +128,7 @@ beforeAll(async () => {
   });
   receiver = { ...r, received, failNext };
   const puts: string[] = [];
-  const s = await serve((req, res) => {
+  const s = await serveHttp((req, res) => {
     req.resume();
     req.on('end', () => {
       puts.push(`${req.method} ${req.url}`);
