@@ -5,13 +5,15 @@
 // batching of signatures and message-log writes, and where the CPU went.
 //
 // Usage (from the repository root):
-//   npx tsx scripts/bench/security-server-exchange.ts [--seconds 10] [--warmup 2] [--connections 16]
+//   npx tsx scripts/bench/security-server-exchange.ts [--seconds 10] [--warmup 10] [--connections 16]
 //       [--sizes 1024,102400] [--rounds 1] [--cpu-prof [--profile-dir DIR]] [--trace] [--evidence] [--database-url postgres://…]
 // --evidence: the message log is timestamped every second and archived every 2 s during the run
 //   (without it both are effectively off: intervals of a day and a week); compare the two ratios.
 //   --timestamp-interval S / --archive-interval S set either interval alone.
 // --cpu-prof: V8 CPU profiles of both SSs, scoped to each SS run, summarised at the end (lowers throughput).
 // --trace: time each stage inside the SSs (log append, signing, peer send, backend, verification).
+// The 10 s warm-up is for V8: with 2 s, a fifth of each Security Server's CPU in the measured
+// window was still TurboFan compiling its hot code (perf, docs/performance.md, 2026-12-07 night).
 //
 // Every part runs in its own process, all sharing the machine's cores (as in
 // /work/shared/design/performance.md): the Center (idle during the load), the echo backend, the
@@ -42,7 +44,7 @@ import { formatSummary, summariseProfile } from './ss-bench-profile.ts';
 const { values } = parseArgs({
   options: {
     seconds: { type: 'string', default: '10' },
-    warmup: { type: 'string', default: '2' },
+    warmup: { type: 'string', default: '10' },
     connections: { type: 'string', default: '16' },
     sizes: { type: 'string', default: '1024,102400' },
     rounds: { type: 'string', default: '1' },
@@ -267,6 +269,7 @@ async function main(): Promise<void> {
     evidence: { timestamps: number; unstampedRecords: number; archiving: { lastFiles: number; lastError: string | null } };
     loop: { utilisation: number; delayP50ms: number; delayP99ms: number; delayMaxMs: number };
     stages: Record<string, { calls: number; meanMs: number; maxMs: number }>;
+    memory: NodeJS.MemoryUsage;
   };
   const ssStats = async (reset = false) => Promise.all([ssA.command('stats', { reset }), ssB.command('stats', { reset })]) as Promise<SsStats[]>;
 
@@ -445,6 +448,8 @@ async function main(): Promise<void> {
     for (const r of failures) out(`failures ${r.chain} ${sizeName(r.size)}: ${JSON.stringify(r.load.failures)}${r.load.sampleFailure ? ` e.g. ${r.load.sampleFailure}` : ''}`);
   }
   out();
+  const heap = (m: NodeJS.MemoryUsage) => `rss ${mb(m.rss).toFixed(0)}, heap ${mb(m.heapUsed).toFixed(0)} of ${mb(m.heapTotal).toFixed(0)}, external ${mb(m.external).toFixed(0)} (array buffers ${mb(m.arrayBuffers).toFixed(0)}) MB`;
+  out(`memory at the end (process.memoryUsage): SS-A ${heap(finalStats[0]!.memory)}; SS-B ${heap(finalStats[1]!.memory)}`);
   out(`signer stats over the whole run: SS-A ${JSON.stringify(finalStats[0]!.signers)}; SS-B ${JSON.stringify(finalStats[1]!.signers)}`);
   out(`message log over the whole run: SS-A ${JSON.stringify(finalStats[0]!.messageLog)}; SS-B ${JSON.stringify(finalStats[1]!.messageLog)}`);
   out(`evidence (timestamping every ${evidenceIntervals.timestampInterval ?? 'day'} s, archiving every ${evidenceIntervals.archiveInterval ?? 'week'} s): SS-A ${JSON.stringify(finalStats[0]!.evidence)}; SS-B ${JSON.stringify(finalStats[1]!.evidence)}`);

@@ -49,6 +49,7 @@ export {
 export {
   hashedRecordOf,
   toCertificateEntry,
+  recordLineText,
   toRecordLine,
   toTimestampEntry,
   type StoredMessage,
@@ -56,7 +57,7 @@ export {
   type StoredTimestamp,
 } from './record-line.ts';
 export { EvidenceFormatError, type FormatIssue } from './errors.ts';
-export { writeEvidenceZip, type EvidenceZipContent, type SerializedRecordLine } from './zip-writer.ts';
+export { deflateRecords, writeEvidenceZip, type EvidenceZipContent, type RecordCompression, type SerializedRecordLine } from './zip-writer.ts';
 export { openEvidenceZip, type OpenEvidenceZipOptions, type OpenedEvidenceZip, type RecordLineResult } from './zip-reader.ts';
 export { rootCertificatesFromPem, verifyEvidence, type VerifyEvidenceOptions } from './verify.ts';
 export {

@@ -62,6 +62,28 @@ export function toRecordLine(r: StoredRecord): RecordLine {
   return line;
 }
 
+const q = JSON.stringify;
+
+function messageText(m: StoredMessage): string {
+  const body = m.body === null ? 'null' : `"${b64(m.body)}"`;
+  return `{"header":"${b64(m.header)}","body":${body},"bodySha256":"${b64(m.bodySha256)}","bodyLength":${q(m.bodyLength)},"signature":"${b64(m.signature)}"}`;
+}
+
+/**
+ * The records.jsonl line of a stored record: exactly `JSON.stringify(toRecordLine(r))`, built
+ * without the intermediate object (the archiver writes every record of the log this way).
+ */
+export function recordLineText(r: StoredRecord): string {
+  let text =
+    `{"id":${q(String(r.id))},"loggedAt":${q(r.loggedAt.toISOString())},"side":${q(r.side)},"messageId":${q(r.messageId)},` +
+    `"xRoadId":${q(r.xRoadId)},"client":${q(r.client)},"service":${q(r.service)},"peerServer":${q(r.peerServer)},` +
+    `"request":${messageText(r.request)},"response":${r.response ? messageText(r.response) : 'null'},` +
+    `"prevHash":"${b64(r.prevHash)}","recordHash":"${b64(r.recordHash)}"`;
+  const t = r.timestamp;
+  if (t) text += `,"timestamp":{"id":${q(String(t.id))},"leafIndex":${q(t.leafIndex)},"treeSize":${q(t.treeSize)},"proof":[${t.proof.map((p) => `"${b64(p)}"`).join(',')}]}`;
+  return `${text}}`;
+}
+
 /** The timestamps.json object of a stored timestamp. */
 export function toTimestampEntry(t: StoredTimestamp): TimestampEntry {
   return {

@@ -53,6 +53,8 @@ export const securityServerConfigSchema = z
     SS_ARCHIVE_INTERVAL_SECONDS: envDuration({ min: 1, max: 7 * 86_400 }).default(3600),
     /** One archive chain for the server (none), or one per local member or subsystem. */
     SS_ARCHIVE_GROUPING: z.enum(['none', 'member', 'subsystem']).default('none'),
+    /** records.jsonl of each archive: deflated, stored, or (auto) deflated only when its first 64 KiB shrink to half or less. */
+    SS_ARCHIVE_COMPRESSION: z.enum(['auto', 'deflate', 'store']).default('auto'),
     /** Archived records older than this are deleted from the database (0: right after archiving). */
     SS_LOG_RETENTION_DAYS: envInt({ min: 0, max: 36_500 }).default(30),
     /** Overrides the global configuration's timestamping interval (seconds). */

@@ -124,6 +124,7 @@ export async function createSecurityServer(config: SecurityServerConfig, deps: S
     dir: config.SS_ARCHIVE_DIR ?? join(config.SS_DATA_DIR, 'archives'),
     intervalSeconds: config.SS_ARCHIVE_INTERVAL_SECONDS,
     grouping: config.SS_ARCHIVE_GROUPING,
+    compression: config.SS_ARCHIVE_COMPRESSION,
     retentionDays: config.SS_LOG_RETENTION_DAYS,
   });
   archiver.start();

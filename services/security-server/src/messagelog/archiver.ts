@@ -12,11 +12,13 @@ import {
   NO_PREVIOUS_ARCHIVE,
   archiveFileName,
   storedEnvelopeHashes,
+  recordLineText,
   toCertificateEntry,
   toRecordLine,
   toTimestampEntry,
   writeEvidenceZip,
   type CertificateFileEntry,
+  type RecordCompression,
   type RecordLine,
   type SerializedRecordLine,
   type TimestampEntry,
@@ -31,9 +33,9 @@ import {
   recordArchives,
   recordHashesInRange,
   recordsForEvidence,
+  recordsInRange,
   signaturesInRange,
   rangeSummary,
-  recordLinesInRange,
   type ArchiveGrouping,
 } from '../db/archives.ts';
 import { logCertificates, storedRecordOf, type LogRecordRow } from '../db/message-log.ts';
@@ -41,6 +43,8 @@ import { lastTimestampedRecordId, timestampsCovering } from '../db/timestamps.ts
 import type { GlobalConfClient } from '../conf/global-conf-client.ts';
 
 const PAGE = 200;
+/** Stored envelopes read per query while collecting the certificates an archive needs. */
+const SIGNATURE_PAGE = 2000;
 
 const exists = (path: string) => access(path).then(() => true, () => false);
 
@@ -53,6 +57,8 @@ export interface ArchiverOptions {
   dir: string;
   intervalSeconds: number;
   grouping: ArchiveGrouping;
+  /** How records.jsonl is stored in each archive (writeEvidenceZip). */
+  compression: RecordCompression;
   retentionDays: number;
 }
 
@@ -100,9 +106,8 @@ async function recordLine(row: LogRecordRow, stamps: TimestampRow[], proofs: Pro
   });
 }
 
-/** The certificates an evidence file needs: those the envelopes name, and the CA, OCSP responder and TSA certificates of the configuration. */
-async function certificatesFor(db: SecurityServerDb, conf: GlobalConfClient, signatures: Array<Buffer | null>): Promise<CertificateFileEntry[]> {
-  const wanted = new Set<string>();
+/** Adds the certificate and OCSP hashes the stored envelopes name to `wanted`. */
+function collectNamed(wanted: Set<string>, signatures: Iterable<Buffer | null>): void {
   for (const bytes of signatures) {
     if (!bytes) continue;
     const hashes = storedEnvelopeHashes(bytes);
@@ -110,6 +115,10 @@ async function certificatesFor(db: SecurityServerDb, conf: GlobalConfClient, sig
     wanted.add(hashes.certificate);
     wanted.add(hashes.ocsp);
   }
+}
+
+/** The certificates an evidence file needs: those the envelopes name (`wanted`), and the CA, OCSP responder and TSA certificates of the configuration. */
+async function certificatesFor(db: SecurityServerDb, conf: GlobalConfClient, wanted: Set<string>): Promise<CertificateFileEntry[]> {
   const stored = await logCertificates(db, [...wanted].map((h) => Buffer.from(h, 'base64')));
   const missing = [...wanted].filter((h) => !stored.has(h));
   if (missing.length > 0) throw new Error(`log_certificates lacks ${missing.length} certificate(s) named by stored envelopes`);
@@ -206,24 +215,30 @@ export class Archiver {
         const range = { grouping, group, afterId: after, throughId: through };
         const summary = await rangeSummary(db, range);
         if (!summary) continue;
-        const certificates = await certificatesFor(db, this.#o.conf, (await signaturesInRange(db, range)).flatMap((r) => [r.request_signature, r.response_signature]));
+        // Page by page: an archive at the default hourly interval may cover millions of records.
+        const named = new Set<string>();
+        for (let cursor = after; ; ) {
+          const page = await signaturesInRange(db, { ...range, afterId: cursor, limit: SIGNATURE_PAGE });
+          if (page.length === 0) break;
+          collectNamed(named, page.flatMap((r) => [r.request_signature, r.response_signature]));
+          cursor = page[page.length - 1]!.id;
+        }
+        const certificates = await certificatesFor(db, this.#o.conf, named);
         let count = 0;
         let lastId = summary.firstId;
         async function* lines(): AsyncGenerator<SerializedRecordLine> {
           let cursor = after;
           for (;;) {
-            const page = await recordLinesInRange(db, { ...range, afterId: cursor, limit: PAGE });
+            const page = await recordsInRange(db, { ...range, afterId: cursor, limit: PAGE });
             if (page.length === 0) return;
             for (const row of page) {
               const stamp = stampOf(stamps, row.id);
               const proof = stamp ? await proofs.proofOf(stamp, row.id) : undefined;
-              // PostgreSQL built the line without its timestamp proof: it goes in before the closing brace.
-              const serialized = stamp && proof
-                ? `${row.line.slice(0, -1)},"timestamp":${JSON.stringify({ id: stamp.id, leafIndex: proof.leafIndex, treeSize: proof.treeSize, proof: proof.proof.map((p) => p.toString('base64')) })}}`
-                : row.line;
+              const timestamp = stamp && proof ? { id: stamp.id, ...proof } : undefined;
+              const serialized = recordLineText({ ...storedRecordOf(row), ...(timestamp ? { timestamp } : {}) });
               count += 1;
               lastId = row.id;
-              yield { serialized, id: row.id, prevHash: row.prevHash, ...(stamp && proof ? { timestampId: stamp.id } : {}) };
+              yield { serialized, id: row.id, prevHash: row.prev_hash.toString('base64'), ...(timestamp ? { timestampId: stamp!.id } : {}) };
             }
             cursor = page[page.length - 1]!.id;
           }
@@ -250,6 +265,7 @@ export class Archiver {
           records: lines(),
           timestamps: stamps.map(timestampEntry),
           certificates,
+          compression: this.#o.compression,
         });
         if (count !== summary.count || lastId !== summary.lastId) throw new Error(`archive ${fileName}: the records changed while it was written`);
         rows.push({ grp: group, sequence, file_name: fileName, sha256: Buffer.from(sha256, 'hex'), first_record_id: summary.firstId, last_record_id: lastId, record_count: count });
@@ -273,11 +289,13 @@ export class Archiver {
     const lines: RecordLine[] = [];
     for (const row of rows) lines.push(await recordLine(row, stamps, proofs));
     const used = new Set(lines.flatMap((l) => (l.timestamp ? [l.timestamp.id] : [])));
+    const named = new Set<string>();
+    collectNamed(named, rows.flatMap((r) => [r.request_signature, r.response_signature]));
     const sha256 = await writeEvidenceZip(outPath, {
       manifest: { format: EVIDENCE_FORMAT, securityServer: this.#o.serverId, createdAt: this.#o.now().toISOString(), query, records: { count: lines.length } },
       records: lines,
       timestamps: stamps.filter((t) => used.has(t.id)).map(timestampEntry),
-      certificates: await certificatesFor(db, this.#o.conf, rows.flatMap((r) => [r.request_signature, r.response_signature])),
+      certificates: await certificatesFor(db, this.#o.conf, named),
     });
     return { records: lines.length, sha256 };
   }
