@@ -67,8 +67,8 @@ async function startProfile(): Promise<() => Promise<unknown>> {
 
 const ms = (seconds: number) => (seconds * 1000).toFixed(3);
 console.log(`machine: Node ${process.version}; ${exchanges} exchanges of 1 KiB per round, ${concurrency} concurrent; CPU = this process + PostgreSQL`);
-console.log('| round | exchange CPU/exchange (ms) | timestamping both logs (ms/exchange) | archiving both logs (ms/exchange) | evidence share |');
-console.log('|---|---:|---:|---:|---:|');
+console.log('| round | exchange CPU/exchange (ms) | timestamping both logs (ms/exchange) | archiving both logs (ms/exchange) | evidence share | while archiving: peak array buffers / RSS growth (MB) |');
+console.log('|---|---:|---:|---:|---:|---:|');
 try {
   // Warm-up: JIT, connections, caches; and a first stamp and archive.
   await load(300);
@@ -82,6 +82,13 @@ try {
     for (const ss of servers) await ss.timestamper.stampNow();
     const stamping = since(start).total / exchanges;
     const profiling = values['profile-archive'] && round === rounds ? await startProfile() : undefined;
+    const before = process.memoryUsage();
+    const peak = { arrayBuffers: before.arrayBuffers, rss: before.rss };
+    const sampler = setInterval(() => {
+      const m = process.memoryUsage();
+      peak.arrayBuffers = Math.max(peak.arrayBuffers, m.arrayBuffers);
+      peak.rss = Math.max(peak.rss, m.rss);
+    }, 10);
     start = cpu();
     for (const ss of servers) {
       const run = await ss.archiver.archiveNow();
@@ -89,10 +96,11 @@ try {
       if (records !== exchanges) throw new Error(`archived ${records} records, expected ${exchanges}`);
     }
     const archived = since(start);
+    clearInterval(sampler);
     if (profiling) await writeFile(values['profile-archive']!, JSON.stringify(await profiling()));
     const archiving = archived.total / exchanges;
     const share = (stamping + archiving) / exchange;
-    console.log(`| ${round} | ${ms(exchange)} | ${ms(stamping)} | ${ms(archiving)} (Node ${ms(archived.node / exchanges)}, PostgreSQL ${ms(archived.postgres / exchanges)}) | ${(share * 100).toFixed(1)} % |`);
+    console.log(`| ${round} | ${ms(exchange)} | ${ms(stamping)} | ${ms(archiving)} (Node ${ms(archived.node / exchanges)}, PostgreSQL ${ms(archived.postgres / exchanges)}) | ${(share * 100).toFixed(1)} % | ${(peak.arrayBuffers / 1e6).toFixed(1)} / ${((peak.rss - before.rss) / 1e6).toFixed(1)} |`);
   }
 } finally {
   await net.stop();

@@ -11,6 +11,7 @@
 //   (without it both are effectively off: intervals of a day and a week); compare the two ratios.
 //   --timestamp-interval S / --archive-interval S set either interval alone.
 // --cpu-prof: V8 CPU profiles of both SSs, scoped to each SS run, summarised at the end (lowers throughput).
+// --ss-node-args "…": Node flags for the two Security Server processes only (e.g. V8 heap sizes).
 // --trace: time each stage inside the SSs (log append, signing, peer send, backend, verification).
 // The 10 s warm-up is for V8: with 2 s, a fifth of each Security Server's CPU in the measured
 // window was still TurboFan compiling its hot code (perf, docs/performance.md, 2026-12-07 night).
@@ -55,6 +56,7 @@ const { values } = parseArgs({
     'keep-temp': { type: 'boolean', default: false },
     trace: { type: 'boolean', default: false },
     evidence: { type: 'boolean', default: false },
+    'ss-node-args': { type: 'string' },
     'timestamp-interval': { type: 'string' },
     'archive-interval': { type: 'string' },
   },
@@ -218,6 +220,7 @@ async function main(): Promise<void> {
       name,
       script: 'scripts/bench/ss-bench-node.ts',
       logFile: join(logs, `${name}.log`),
+      ...(values['ss-node-args'] ? { nodeArgs: values['ss-node-args'].split(' ').filter(Boolean) } : {}),
       env: {
         BENCH_CHILD: JSON.stringify({
           serverId: `${INSTANCE}/${member.memberClass}/${member.memberCode}/${member.server}`,

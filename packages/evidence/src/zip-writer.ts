@@ -222,7 +222,8 @@ export async function writeEvidenceZip(outPath: string, content: EvidenceZipCont
   try {
     zip.addBuffer(Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`, 'utf8'), ENTRY.manifest, { mtime });
     const head = await chunks.next();
-    records = Readable.from(prepend(head, chunks));
+    // One chunk read ahead (Readable.from would otherwise buffer 16, 4 MiB).
+    records = Readable.from(prepend(head, chunks), { highWaterMark: 1 });
     const recordsFailed = addStream(zip, records, ENTRY.records, mtime, deflateRecords(content.compression ?? 'auto', head.done ? undefined : head.value));
     zip.addBuffer(Buffer.from(JSON.stringify(timestamps.ok), 'utf8'), ENTRY.timestamps, { mtime });
     zip.addBuffer(Buffer.from(JSON.stringify(certificates.ok), 'utf8'), ENTRY.certificates, { mtime });
