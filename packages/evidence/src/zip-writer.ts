@@ -208,10 +208,23 @@ export async function writeEvidenceZip(outPath: string, content: EvidenceZipCont
   const mtime = new Date(manifest.createdAt);
   const zip = new yazl.ZipFile();
   const hash = createHash('sha256');
+  // Hashes the file and hands it to the file in pieces of at least CHUNK_BYTES: deflate emits
+  // 16 KiB pieces, and each write to the file is a round trip through libuv's thread pool.
+  let held: Buffer[] = [];
+  let heldBytes = 0;
   const hashing = new Transform({
     transform(chunk: Buffer, _encoding, done) {
       hash.update(chunk);
-      done(null, chunk);
+      held.push(chunk);
+      heldBytes += chunk.length;
+      if (heldBytes < CHUNK_BYTES) return done();
+      const out = Buffer.concat(held, heldBytes);
+      held = [];
+      heldBytes = 0;
+      done(null, out);
+    },
+    flush(done) {
+      done(null, heldBytes > 0 ? Buffer.concat(held, heldBytes) : undefined);
     },
   });
   const chunks = recordBytes(content, manifest);

@@ -10,6 +10,7 @@ import {
   verifyTimeStampToken,
   type TimeStampFailure,
 } from '../src/index.ts';
+import { isTimeStampResponse } from '../src/tsp-parse.ts';
 import { buildHierarchy, KEY_ALGORITHMS, type Hierarchy, type Issued } from './support/fixtures.ts';
 import { openssl, TempDir } from './support/openssl.ts';
 
@@ -106,6 +107,18 @@ describe.each(KEY_ALGORITHMS)('TSA (%s), verified by openssl ts', (alg) => {
     const token = extractTimeStampToken(respDer);
     const v2 = await verifyTimeStampToken({ token, digest: createHash('sha256').update(DATA).digest(), trustAnchors: [h.root.der] });
     expect(v2.genTime).toEqual(v.genTime);
+  });
+
+  it('the token comes out byte for byte as in the response; responses and tokens are told apart; malformed input is refused', () => {
+    const token = extractTimeStampToken(respDer);
+    expect(Buffer.from(token).equals(Buffer.from(parseTimeStampResponse(respDer).token!))).toBe(true);
+    expect(Buffer.from(respDer).includes(Buffer.from(token))).toBe(true);
+    expect(isTimeStampResponse(respDer)).toBe(true);
+    expect(isTimeStampResponse(token)).toBe(false);
+    for (const bad of [respDer.subarray(0, respDer.length - 1), Buffer.concat([respDer, Buffer.from([0])]), Buffer.from([0x30, 0x84, 0xff, 0xff, 0xff, 0xff])]) {
+      expect(() => extractTimeStampToken(bad)).toThrow(expect.objectContaining({ code: 'PKI_TSP_MALFORMED_RESPONSE' }));
+    }
+    expect(() => isTimeStampResponse(Buffer.from([0x30, 0x05, 0x30]))).toThrow(expect.objectContaining({ code: 'PKI_TSP_MALFORMED_RESPONSE' }));
   });
 
   it('verifyTimeStampToken rejects a changed imprint, wrong nonce, wrong anchor and tampering', async () => {
