@@ -290,7 +290,7 @@ async function main(): Promise<void> {
       echo: cpuSecondsOf(echo.pid),
       'bench parent': (process.cpuUsage().user + process.cpuUsage().system) / 1e6,
     });
-    let cpuStart: { groups: Record<string, number>; postgres: Map<number, number>; machine: { busy: number; total: number }; wall: number } | undefined;
+    let cpuStart: { groups: Record<string, number>; postgres: Map<number, number>; machine: { busy: number; total: number; steal: number }; wall: number } | undefined;
     let cpu: Record<string, number> = {};
     const loader = await spawnChild({
       name: `load-${chain}-${size}`,
@@ -315,7 +315,9 @@ async function main(): Promise<void> {
             ours += cpu[name]!;
           }
           const machineCores = ((machine.busy - cpuStart.machine.busy) / (machine.total - cpuStart.machine.total)) * cpus().length;
-          cpu['other (not ours)'] = Math.max(0, machineCores - ours);
+          const stolen = ((machine.steal - cpuStart.machine.steal) / (machine.total - cpuStart.machine.total)) * cpus().length;
+          cpu['other (not ours)'] = Math.max(0, machineCores - ours - stolen);
+          cpu['stolen by the host'] = stolen;
           cpu['machine busy'] = machineCores;
         } else if (message.result) resolve(message.result as LoadResult);
       });
@@ -423,15 +425,15 @@ async function main(): Promise<void> {
     }
   }
   out();
-  out('CPU during the measured window, in cores (of ' + cpus().length + '); "postgres" is every PostgreSQL process on the machine, "other" is the rest of the machine (other work, the kernel, the idle Center):');
+  out('CPU during the measured window, in cores (of ' + cpus().length + '); "postgres" is every PostgreSQL process on the machine, "other" is the rest of the machine (other work, the kernel, the idle Center); "stolen" is CPU the hypervisor gave to other guests (a run with more than a few hundredths of a core stolen is not comparable):');
   out();
-  out('| run | load generator | hop A | hop B | echo | postgres | bench parent | other (not ours) | machine busy |');
-  out('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+  out('| run | load generator | hop A | hop B | echo | postgres | bench parent | other (not ours) | stolen by the host | machine busy |');
+  out('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const run of runs) {
     const c = run.cpu;
     const hop = run.chain === 'ss' ? ['SS-A', 'SS-B'] : ['proxy-A', 'proxy-B'];
     out(
-      `| ${run.chain === 'ss' ? 'SS' : 'plain'} ${sizeName(run.size)}${rounds > 1 ? ` #${run.round}` : ''} | ${c['load generator']?.toFixed(2)} | ${c[hop[0]!]?.toFixed(2)} | ${c[hop[1]!]?.toFixed(2)} | ${c.echo?.toFixed(2)} | ${c.postgres?.toFixed(2)} | ${c['bench parent']?.toFixed(2)} | ${c['other (not ours)']?.toFixed(2)} | ${c['machine busy']?.toFixed(2)} |`,
+      `| ${run.chain === 'ss' ? 'SS' : 'plain'} ${sizeName(run.size)}${rounds > 1 ? ` #${run.round}` : ''} | ${c['load generator']?.toFixed(2)} | ${c[hop[0]!]?.toFixed(2)} | ${c[hop[1]!]?.toFixed(2)} | ${c.echo?.toFixed(2)} | ${c.postgres?.toFixed(2)} | ${c['bench parent']?.toFixed(2)} | ${c['other (not ours)']?.toFixed(2)} | ${c['stolen by the host']?.toFixed(2)} | ${c['machine busy']?.toFixed(2)} |`,
     );
   }
   out();

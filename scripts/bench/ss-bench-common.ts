@@ -256,9 +256,10 @@ export function cpuSecondsBetween(start: Map<number, number>, end: Map<number, n
 }
 
 /** Whole-machine CPU seconds: busy and total, summed over all cores (from /proc/stat). */
-export function machineCpuSeconds(): { busy: number; total: number } {
+/** CPU seconds of the whole machine since boot: busy (steal included), total, and stolen by the hypervisor. */
+export function machineCpuSeconds(): { busy: number; total: number; steal: number } {
   const line = readFileSync('/proc/stat', 'utf8').split('\n')[0]!;
   const [user, nice, system, idle, iowait, irq, softirq, steal] = line.trim().split(/\s+/).slice(1).map(Number) as number[];
   const busy = user! + nice! + system! + irq! + softirq! + steal!;
-  return { busy: busy / TICKS_PER_SECOND, total: (busy + idle! + iowait!) / TICKS_PER_SECOND };
+  return { busy: busy / TICKS_PER_SECOND, total: (busy + idle! + iowait!) / TICKS_PER_SECOND, steal: steal! / TICKS_PER_SECOND };
 }
