@@ -255,8 +255,7 @@ export function cpuSecondsBetween(start: Map<number, number>, end: Map<number, n
   return total;
 }
 
-/** Whole-machine CPU seconds: busy and total, summed over all cores (from /proc/stat). */
-/** CPU seconds of the whole machine since boot: busy (steal included), total, and stolen by the hypervisor. */
+/** Whole-machine CPU seconds since boot, summed over all cores (from /proc/stat): busy (steal included), total, and stolen by the hypervisor. */
 export function machineCpuSeconds(): { busy: number; total: number; steal: number } {
   const line = readFileSync('/proc/stat', 'utf8').split('\n')[0]!;
   const [user, nice, system, idle, iowait, irq, softirq, steal] = line.trim().split(/\s+/).slice(1).map(Number) as number[];

@@ -2,6 +2,7 @@ import * as asn1js from 'asn1js';
 import { pkijs } from './engine.ts';
 import { PkiError } from './errors.ts';
 import { encode, integerToBigint, parseAsn1, toDer } from './der.ts';
+import { TAG, tryReadTlv } from './der-reader.ts';
 
 export type TimeStampFailure =
   | 'badAlg'
@@ -83,47 +84,22 @@ export function parseTimeStampResponse(der: Uint8Array): ParsedTimeStampResponse
 }
 
 /**
- * One DER element starting at `at`: its (single-byte) tag, where its contents start and where it
- * ends; undefined when no well-formed element header fits before `limit`.
- */
-function derElement(der: Uint8Array, at: number, limit: number): { tag: number; contents: number; end: number } | undefined {
-  if (at + 2 > limit) return undefined;
-  const tag = der[at]!;
-  if ((tag & 0x1f) === 0x1f) return undefined;
-  let length = der[at + 1]!;
-  let contents = at + 2;
-  if (length & 0x80) {
-    const n = length & 0x7f;
-    if (n === 0 || n > 4 || contents + n > limit) return undefined;
-    length = 0;
-    for (let i = 0; i < n; i++) length = length * 256 + der[contents + i]!;
-    contents += n;
-  }
-  const end = contents + length;
-  return end <= limit ? { tag, contents, end } : undefined;
-}
-
-const SEQUENCE = 0x30;
-const INTEGER = 0x02;
-const OBJECT_IDENTIFIER = 0x06;
-
-/**
  * The token's bytes exactly as the TSA sent them, found by walking the DER headers of a granted
  * response (status 0 or 1 and a ContentInfo after it); undefined for anything else, which the full
  * parse then words. Parsing the whole response with asn1js only to re-encode the token cost a
  * Security Server about 6 ms per timestamp (docs/performance.md).
  */
 function grantedTokenBytes(der: Uint8Array): Uint8Array | undefined {
-  const top = derElement(der, 0, der.length);
-  if (top?.tag !== SEQUENCE || top.end !== der.length) return undefined;
-  const status = derElement(der, top.contents, top.end);
-  if (status?.tag !== SEQUENCE) return undefined;
-  const code = derElement(der, status.contents, status.end);
-  if (code?.tag !== INTEGER || code.end - code.contents !== 1 || der[code.contents]! > 1) return undefined;
-  const token = derElement(der, status.end, top.end);
-  if (token?.tag !== SEQUENCE || token.end !== top.end) return undefined;
-  if (derElement(der, token.contents, token.end)?.tag !== OBJECT_IDENTIFIER) return undefined;
-  return der.slice(status.end, token.end);
+  const top = tryReadTlv(der, 0, der.length);
+  if (top?.tag !== TAG.sequence || top.end !== der.length) return undefined;
+  const status = tryReadTlv(der, top.contentStart, top.end);
+  if (status?.tag !== TAG.sequence) return undefined;
+  const code = tryReadTlv(der, status.contentStart, status.end);
+  if (code?.tag !== TAG.integer || code.end - code.contentStart !== 1 || der[code.contentStart]! > 1) return undefined;
+  const token = tryReadTlv(der, status.end, top.end);
+  if (token?.tag !== TAG.sequence || token.end !== top.end) return undefined;
+  if (tryReadTlv(der, token.contentStart, token.end)?.tag !== TAG.oid) return undefined;
+  return der.slice(token.start, token.end);
 }
 
 /** The TimeStampToken (ContentInfo DER) of a granted response; otherwise PKI_TSP_REJECTED. */
@@ -171,9 +147,9 @@ export function parseTstInfo(der: Uint8Array): ParsedTstInfo {
 export function isTimeStampResponse(der: Uint8Array): boolean {
   // A response starts with PKIStatusInfo (a SEQUENCE), a token (ContentInfo) with an OID: the
   // headers tell, without parsing the whole structure; malformed input gets the full parse's refusal.
-  const outer = derElement(der, 0, der.length);
-  const first = outer?.tag === SEQUENCE && outer.end === der.length ? derElement(der, outer.contents, outer.end) : undefined;
-  if (first) return first.tag === SEQUENCE;
+  const outer = tryReadTlv(der, 0, der.length);
+  const first = outer?.tag === TAG.sequence && outer.end === der.length ? tryReadTlv(der, outer.contentStart, outer.end) : undefined;
+  if (first) return first.tag === TAG.sequence;
   const top = parseAsn1(der, 'PKI_TSP_MALFORMED_RESPONSE', 'time-stamp token');
   return top instanceof asn1js.Sequence && top.valueBlock.value[0] instanceof asn1js.Sequence;
 }

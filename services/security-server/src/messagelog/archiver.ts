@@ -21,6 +21,7 @@ import {
   type RecordCompression,
   type RecordLine,
   type SerializedRecordLine,
+  type StoredRecord,
   type TimestampEntry,
 } from '@jplink/evidence';
 import type { Logger } from '@jplink/kit';
@@ -97,13 +98,11 @@ function stampOf(stamps: TimestampRow[], id: string): TimestampRow | undefined {
   return stamps.find((t) => BigInt(t.first_record_id) <= n && n <= BigInt(t.last_record_id));
 }
 
-async function recordLine(row: LogRecordRow, stamps: TimestampRow[], proofs: ProofCache): Promise<RecordLine> {
+/** A log row as a stored record, with its timestamp proof once it is timestamped. */
+async function storedWithProof(row: LogRecordRow, stamps: TimestampRow[], proofs: ProofCache): Promise<StoredRecord> {
   const stamp = stampOf(stamps, row.id);
   const proof = stamp ? await proofs.proofOf(stamp, row.id) : undefined;
-  return toRecordLine({
-    ...storedRecordOf(row),
-    ...(stamp && proof ? { timestamp: { id: stamp.id, ...proof } } : {}),
-  });
+  return { ...storedRecordOf(row), ...(stamp && proof ? { timestamp: { id: stamp.id, ...proof } } : {}) };
 }
 
 /** Adds the certificate and OCSP hashes the stored envelopes name to `wanted`. */
@@ -232,13 +231,11 @@ export class Archiver {
             const page = await recordsInRange(db, { ...range, afterId: cursor, limit: PAGE });
             if (page.length === 0) return;
             for (const row of page) {
-              const stamp = stampOf(stamps, row.id);
-              const proof = stamp ? await proofs.proofOf(stamp, row.id) : undefined;
-              const timestamp = stamp && proof ? { id: stamp.id, ...proof } : undefined;
-              const serialized = recordLineText({ ...storedRecordOf(row), ...(timestamp ? { timestamp } : {}) });
+              const record = await storedWithProof(row, stamps, proofs);
               count += 1;
               lastId = row.id;
-              yield { serialized, id: row.id, prevHash: row.prev_hash.toString('base64'), ...(timestamp ? { timestampId: stamp!.id } : {}) };
+              const timestampId = record.timestamp ? String(record.timestamp.id) : undefined;
+              yield { serialized: recordLineText(record), id: row.id, prevHash: row.prev_hash.toString('base64'), ...(timestampId ? { timestampId } : {}) };
             }
             cursor = page[page.length - 1]!.id;
           }
@@ -287,7 +284,7 @@ export class Archiver {
     const stamps = await timestampsCovering(db, rows[0]!.id, rows[rows.length - 1]!.id);
     const proofs = new ProofCache(db);
     const lines: RecordLine[] = [];
-    for (const row of rows) lines.push(await recordLine(row, stamps, proofs));
+    for (const row of rows) lines.push(toRecordLine(await storedWithProof(row, stamps, proofs)));
     const used = new Set(lines.flatMap((l) => (l.timestamp ? [l.timestamp.id] : [])));
     const named = new Set<string>();
     collectNamed(named, rows.flatMap((r) => [r.request_signature, r.response_signature]));
