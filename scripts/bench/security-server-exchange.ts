@@ -12,6 +12,7 @@
 //   --timestamp-interval S / --archive-interval S set either interval alone.
 // --cpu-prof: V8 CPU profiles of both SSs, scoped to each SS run, summarised at the end (lowers throughput).
 // --ss-node-args "…": Node flags for the two Security Server processes only (e.g. V8 heap sizes).
+// --log-commit-delay-ms N: SS_LOG_COMMIT_DELAY_MS of both servers (0 = no commit delay; default: the server's).
 // --trace: time each stage inside the SSs (log append, signing, peer send, backend, verification).
 // The 10 s warm-up is for V8: with 2 s, a fifth of each Security Server's CPU in the measured
 // window was still TurboFan compiling its hot code (perf, docs/performance.md, 2026-12-07 night).
@@ -59,6 +60,7 @@ const { values } = parseArgs({
     'ss-node-args': { type: 'string' },
     'timestamp-interval': { type: 'string' },
     'archive-interval': { type: 'string' },
+    'log-commit-delay-ms': { type: 'string' },
   },
 });
 const seconds = Number(values.seconds);
@@ -230,6 +232,7 @@ async function main(): Promise<void> {
           schema: `${schemaPrefix}${member.server.replace('-', '_')}`,
           dataDir: join(tempRoot!, member.server),
           ...evidenceIntervals,
+          ...(values['log-commit-delay-ms'] !== undefined ? { logCommitDelayMs: Number(values['log-commit-delay-ms']) } : {}),
         }),
         ...(values.trace ? { BENCH_TRACE: '1' } : {}),
       },
@@ -377,7 +380,7 @@ async function main(): Promise<void> {
   const out = (text = '') => lines.push(text);
   out(`JP-Link Security Server exchange benchmark — ${new Date().toISOString()}`);
   out(`machine: ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}, ${database}; every process shares the cores (no pinning)`);
-  out(`load: closed loop, ${connections} keep-alive connections, POST application/json, ${warmup} s warm-up then ${seconds} s measured per chain and size, ${rounds} round(s), plain then SS; full body compared on every ${verifyEvery}th response, status and length on all`);
+  out(`load: closed loop, ${connections} keep-alive connections, POST application/json, ${warmup} s warm-up then ${seconds} s measured per chain and size, ${rounds} round(s), plain then SS; full body compared on every ${verifyEvery}th response, status and length on all; message-log commit delay ${values['log-commit-delay-ms'] !== undefined ? `${values['log-commit-delay-ms']} ms` : 'the server default'}`);
   out(`background load before start: ${backgroundCores.toFixed(2)} of ${cpus().length} cores busy${values['cpu-prof'] ? '; CPU PROFILER ON in both SSs during their runs (throughput is lower than without it)' : ''}`);
   out();
   out('| body | plain req/s | plain p50 ms | plain p99 ms | SS req/s | SS p50 ms | SS p99 ms | ratio SS/plain | peak RSS SS-A / SS-B (MB) | failures plain / SS |');

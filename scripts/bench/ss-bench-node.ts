@@ -29,6 +29,8 @@ interface Input {
   /** Timestamping and archiving intervals in seconds (absent: a day and a week, i.e. off for the run). */
   timestampInterval?: number;
   archiveInterval?: number;
+  /** SS_LOG_COMMIT_DELAY_MS (absent: the server's default). */
+  logCommitDelayMs?: number;
 }
 const input = JSON.parse(process.env.BENCH_CHILD ?? '{}') as Input;
 
@@ -52,6 +54,7 @@ const config = securityServerConfigSchema.parse({
   SS_LOG_LEVEL: input.logLevel ?? 'warn',
   SS_TIMESTAMPING_INTERVAL_SECONDS: String(input.timestampInterval ?? 86_400),
   SS_ARCHIVE_INTERVAL_SECONDS: String(input.archiveInterval ?? 7 * 86_400),
+  ...(input.logCommitDelayMs !== undefined ? { SS_LOG_COMMIT_DELAY_MS: String(input.logCommitDelayMs) } : {}),
   // Defaults otherwise: message bodies logged (SS_LOG_BODIES=true), EC-P256 keys.
 });
 // Default pool (10 connections), as server.ts opens it.

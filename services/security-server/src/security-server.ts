@@ -102,7 +102,7 @@ export async function createSecurityServer(config: SecurityServerConfig, deps: S
   const verifier = new PeerVerifier({ conf, logger, now });
   const serverConf = new ServerConf(db);
   await serverConf.reload();
-  const log = new MessageLogWriter({ db, store: new LogStore(database), logger }, { maxBodyBytes: config.SS_LOG_BODY_MAX_BYTES });
+  const log = new MessageLogWriter({ db, store: new LogStore(database), logger }, { maxBodyBytes: config.SS_LOG_BODY_MAX_BYTES, commitDelayMs: config.SS_LOG_COMMIT_DELAY_MS });
   await log.start();
   const timestamper = new Timestamper({
     db,

@@ -3,6 +3,12 @@
 // one round trip per batch rather than per exchange. Each append resolves only once its record is
 // committed (the exchange answers its client after that). The hash chain is computed here, in
 // insertion order, by this one writer.
+//
+// Commit delay (like PostgreSQL's commit_delay with commit_siblings): when the previous batch held
+// more than one record — exchanges are arriving concurrently — a record that finds the writer idle
+// waits up to `commitDelayMs` for others before its batch is written, unless FLUSH_AT records are
+// already waiting. Larger batches cost less per record in PostgreSQL and in this process
+// (docs/performance.md, 2026-12-08); a lone exchange under light load is written at once.
 import type { Logger } from '@jplink/kit';
 import type { SignatureEnvelope } from '@jplink/exchange';
 import type { SecurityServerDb } from '../db/database.ts';
@@ -41,6 +47,9 @@ export interface LogGate {
   afterCommit(entry: ExchangeLogEntry): Promise<void> | undefined;
 }
 
+/** A waiting batch this large is written without waiting out the commit delay. */
+const FLUSH_AT = 16;
+
 interface Pending {
   row: Omit<LogRow, 'prevHash' | 'recordHash'>;
   headerHashes: [Buffer, Buffer | undefined];
@@ -53,6 +62,10 @@ export class MessageLogWriter {
   #store: LogStore;
   #logger: Logger;
   #maxBatch: number;
+  #commitDelayMs: number;
+  /** Records in the last batch written (the commit delay applies after a batch of two or more). */
+  #lastBatch = 0;
+  #delayTimer: NodeJS.Timeout | undefined;
   /** Bodies over this size are logged as digest and length only. */
   #maxBodyBytes: number;
   #catalog = new CertificateCatalog();
@@ -64,7 +77,8 @@ export class MessageLogWriter {
   #stats = { records: 0, batches: 0, failedBatches: 0 };
   #gate: LogGate | undefined;
 
-  constructor(deps: { db: SecurityServerDb; store: LogStore; logger: Logger }, options: { maxBatch?: number; maxBodyBytes?: number } = {}) {
+  constructor(deps: { db: SecurityServerDb; store: LogStore; logger: Logger }, options: { maxBatch?: number; maxBodyBytes?: number; commitDelayMs?: number } = {}) {
+    this.#commitDelayMs = options.commitDelayMs ?? 0;
     this.#maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
     this.#db = deps.db;
     this.#store = deps.store;
@@ -116,8 +130,19 @@ export class MessageLogWriter {
     };
     return new Promise((resolve, reject) => {
       this.#queue.push({ row, headerHashes: [entry.request.headerSha256, entry.response?.headerSha256], resolve, reject });
-      if (!this.#writing) void this.#drain();
+      if (this.#writing) return;
+      if (this.#commitDelayMs > 0 && this.#lastBatch > 1 && this.#queue.length < FLUSH_AT) {
+        this.#delayTimer ??= setTimeout(() => this.#flushDelayed(), this.#commitDelayMs);
+        return;
+      }
+      this.#flushDelayed();
     });
+  }
+
+  #flushDelayed(): void {
+    clearTimeout(this.#delayTimer);
+    this.#delayTimer = undefined;
+    if (!this.#writing && this.#queue.length > 0) void this.#drain();
   }
 
   async #drain(): Promise<void> {
@@ -125,6 +150,7 @@ export class MessageLogWriter {
     try {
       while (this.#queue.length > 0) {
         const batch = this.#queue.splice(0, this.#maxBatch);
+        this.#lastBatch = batch.length;
         if (!this.#headKnown) {
           try {
             this.#lastHash = (await lastRecordHash(this.#db)) ?? GENESIS_HASH;
