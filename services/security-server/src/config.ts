@@ -47,7 +47,7 @@ export const securityServerConfigSchema = z
     SS_LOG_BODIES: envBool().default(true),
     /** Bodies larger than this are logged as their SHA-256 and length only (bytes). */
     SS_LOG_BODY_MAX_BYTES: envInt({ min: 0, max: 1024 * 1024 * 1024 }).default(1024 * 1024),
-    /** Under concurrent load, how long a message-log record may wait for others to share its commit (0: never waits). */
+    /** How long a message-log record may wait for the records of other exchanges in progress to share its commit (0: never waits). */
     SS_LOG_COMMIT_DELAY_MS: envInt({ min: 0, max: 100 }).default(2),
     /** Where archive files of the message log go (default <SS_DATA_DIR>/archives). */
     SS_ARCHIVE_DIR: z.string().min(1).optional(),

@@ -168,3 +168,7 @@ describe('refusals that depend on time and revocation', () => {
     await expectXRoadError(await http(net.url(), { headers: client() }), 500, 'server.serverproxy.cert_validation');
   });
 });
+
+it('leaves no refused exchange counted as in progress by the message log (its commit delay would wait for it)', () => {
+  for (const side of ['consumer', 'provider'] as const) expect(net[side].ss.context.log.stats().inProgress, side).toBe(0);
+});

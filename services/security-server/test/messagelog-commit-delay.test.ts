@@ -1,6 +1,7 @@
-// The message-log writer's commit delay (SS_LOG_COMMIT_DELAY_MS): under concurrent load a record
-// that finds the writer idle waits for others to share its INSERT; a lone record under light load
-// is written at once; a full batch does not wait; and the chain stays whole either way. Real
+// The message-log writer's commit delay (SS_LOG_COMMIT_DELAY_MS): a record waits for the records of
+// other exchanges in progress on the server and is written when the last of them arrives (or ends
+// without one), when FLUSH_AT records wait, or when the delay ends; an exchange alone never waits;
+// the chain stays whole. Real
 // PostgreSQL (or the embedded database) through the real LogStore; only the envelopes are made up
 // (the writer stores them, it does not verify them).
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
@@ -69,16 +70,11 @@ async function startWriter(commitDelayMs: number): Promise<MessageLogWriter> {
     batches.push(rows.length);
     await insert(rows);
   };
-  batches = [];
   const w = new MessageLogWriter({ db: database.db, store, logger }, { commitDelayMs });
   await w.start();
+  await w.append(entry()); // stores the certificate and OCSP response: later batches start with their INSERT
+  batches = [];
   return w;
-}
-
-/** Three appends at once: the first is written alone, the other two wait for it and go together — the last batch held 2. */
-async function concurrentBurst(w: MessageLogWriter): Promise<void> {
-  await Promise.all([w.append(entry()), w.append(entry()), w.append(entry())]);
-  expect(batches.slice(-2)).toEqual([1, 2]);
 }
 
 /** The chain over everything the tests wrote (the made-up envelopes do not verify; the chain must). */
@@ -88,56 +84,72 @@ async function chainProblems() {
   return check.problems.filter((p) => p.problem === 'chain-broken' || p.problem === 'record-hash-mismatch');
 }
 
-it('writes a lone record at once under light load, even with a long commit delay', async () => {
+/** Lets pending I/O callbacks and timers due now run (a batch that started has called the store by then). */
+async function settle(): Promise<void> {
+  for (let i = 0; i < 3; i++) await nextTurn();
+}
+
+it('writes the record of an exchange alone on the server at once, even with a long commit delay', async () => {
   const w = await startWriter(DELAY_MS);
-  for (let i = 0; i < 3; i++) await w.append(entry()); // each would wait 30 s if it waited
-  expect(batches).toEqual([1, 1, 1]);
+  for (let i = 0; i < 3; i++) await w.append(entry(), w.admit('server')); // each would wait 30 s if it waited
+  await w.append(entry()); // appended without an admission: nothing in progress either
+  expect(batches).toEqual([1, 1, 1, 1]);
+  expect(w.stats().inProgress).toBe(0);
 });
 
-it('under concurrent load, records arriving on separate turns wait and share one INSERT; FLUSH_AT of them do not wait', async () => {
+it('waits for the exchanges in progress and writes their records together when the last arrives', async () => {
   const w = await startWriter(DELAY_MS);
-  await concurrentBurst(w);
-  const before = batches.length;
-  const appended: Array<Promise<void>> = [];
-  for (let i = 0; i < 3; i++) {
-    appended.push(w.append(entry()));
-    await nextTurn();
-    await nextTurn();
-  }
-  expect(batches.length).toBe(before); // without the delay each would have been written on its own by now
-  for (let i = 3; i < 16; i++) appended.push(w.append(entry())); // FLUSH_AT (16) reached: written without waiting 30 s
-  await Promise.all(appended);
-  expect(batches.slice(before)).toEqual([16]);
+  const [a, b, c] = [w.admit('server'), w.admit('server'), w.admit('client')];
+  const first = w.append(entry(), a);
+  await settle();
+  const second = w.append(entry(), b);
+  await settle();
+  expect(batches).toEqual([]); // without the delay the first would have been written by now
+  await Promise.all([first, second, w.append(entry(), c)]); // c was the last in progress: no 30 s wait
+  expect(batches).toEqual([3]);
+  expect(w.stats().inProgress).toBe(0);
   expect(await chainProblems()).toEqual([]);
 });
 
-it('writes waiting records when the delay ends; after a batch of one, a lone record goes at once', async () => {
+it('stops waiting when the last exchange in progress ends without a record', async () => {
+  const w = await startWriter(DELAY_MS);
+  const [a, b] = [w.admit('server'), w.admit('server')];
+  const first = w.append(entry(), a);
+  await settle();
+  expect(batches).toEqual([]);
+  b.release(); // e.g. refused by access control
+  b.release(); // idempotent
+  await first;
+  expect(batches).toEqual([1]);
+  expect(w.stats().inProgress).toBe(0);
+});
+
+it('writes FLUSH_AT waiting records without waiting for the rest', async () => {
+  const w = await startWriter(DELAY_MS);
+  const admissions = Array.from({ length: 20 }, () => w.admit('server'));
+  await Promise.all(admissions.slice(0, 16).map((admission) => w.append(entry(), admission))); // 4 still in progress
+  expect(batches).toEqual([16]);
+  for (const admission of admissions) admission.release();
+  expect(w.stats().inProgress).toBe(0);
+  expect(await chainProblems()).toEqual([]);
+});
+
+it('writes a waiting record when the delay ends although others are still in progress', async () => {
   const w = await startWriter(50);
-  await concurrentBurst(w);
-  const before = batches.length;
-  const a = w.append(entry());
-  await nextTurn();
-  const b = w.append(entry());
-  await Promise.all([a, b]); // 2 < FLUSH_AT: only the delay's timer writes them
-  expect(batches.slice(before)).toEqual([2]);
-
-  await w.append(entry()); // waits out the delay alone: a batch of one
-  expect(batches.at(-1)).toBe(1);
-  const lone = batches.length;
-  const c = w.append(entry());
-  await nextTurn();
-  expect(batches.length).toBe(lone + 1); // started at once
-  await c;
-  expect(await chainProblems()).toEqual([]);
+  const [a, b] = [w.admit('server'), w.admit('server')];
+  await w.append(entry(), a); // only the 50 ms timer can write it: b never arrives
+  expect(batches).toEqual([1]);
+  b.release();
+  expect(w.stats().inProgress).toBe(0);
 });
 
 it('with no commit delay, writes a record as soon as the writer is free', async () => {
   const w = await startWriter(0);
-  await concurrentBurst(w);
-  const before = batches.length;
-  const a = w.append(entry());
-  await nextTurn();
-  expect(batches.length).toBe(before + 1);
-  await a;
+  const [a, b] = [w.admit('server'), w.admit('server')];
+  const first = w.append(entry(), a);
+  await settle();
+  expect(batches).toEqual([1]);
+  await first;
+  b.release();
   expect(await chainProblems()).toEqual([]);
 });

@@ -4,11 +4,11 @@
 // committed (the exchange answers its client after that). The hash chain is computed here, in
 // insertion order, by this one writer.
 //
-// Commit delay (like PostgreSQL's commit_delay with commit_siblings): when the previous batch held
-// more than one record — exchanges are arriving concurrently — a record that finds the writer idle
-// waits up to `commitDelayMs` for others before its batch is written, unless FLUSH_AT records are
-// already waiting. Larger batches cost less per record in PostgreSQL and in this process
-// (docs/performance.md, 2026-12-08); a lone exchange under light load is written at once.
+// Commit delay (like PostgreSQL's commit_delay with commit_siblings): a record that finds the
+// writer idle waits up to `commitDelayMs` for the records of other exchanges still in progress on
+// this server (admitted, not yet appended), and is written as soon as the last of them arrives,
+// FLUSH_AT records wait, or the delay ends. Larger batches cost less per record in PostgreSQL and in
+// this process (docs/performance.md, 2026-12-08); an exchange alone on the server never waits.
 import type { Logger } from '@jplink/kit';
 import type { SignatureEnvelope } from '@jplink/exchange';
 import type { SecurityServerDb } from '../db/database.ts';
@@ -50,6 +50,12 @@ export interface LogGate {
 /** A waiting batch this large is written without waiting out the commit delay. */
 const FLUSH_AT = 16;
 
+/** An exchange admitted to the log: in progress until its record is appended or it is released. */
+export interface LogAdmission {
+  /** Idempotent; call when the exchange ends without a record (append releases it too). */
+  release(): void;
+}
+
 interface Pending {
   row: Omit<LogRow, 'prevHash' | 'recordHash'>;
   headerHashes: [Buffer, Buffer | undefined];
@@ -63,8 +69,8 @@ export class MessageLogWriter {
   #logger: Logger;
   #maxBatch: number;
   #commitDelayMs: number;
-  /** Records in the last batch written (the commit delay applies after a batch of two or more). */
-  #lastBatch = 0;
+  /** Exchanges admitted and neither appended nor released: records the commit delay may wait for. */
+  #inProgress = 0;
   #delayTimer: NodeJS.Timeout | undefined;
   /** Bodies over this size are logged as digest and length only. */
   #maxBodyBytes: number;
@@ -95,22 +101,36 @@ export class MessageLogWriter {
   }
 
   stats() {
-    return { ...this.#stats, queued: this.#queue.length };
+    return { ...this.#stats, queued: this.#queue.length, inProgress: this.#inProgress };
   }
 
-  /** Throws the documented refusal when the log cannot take new exchanges (call before doing the work). */
-  admit(side: 'client' | 'server'): void {
+  /**
+   * Throws the documented refusal when the log cannot take new exchanges (call before doing the
+   * work). The admission counts the exchange as in progress until `append` or `release`.
+   */
+  admit(side: 'client' | 'server'): LogAdmission {
     this.#gate?.admit(side);
+    this.#inProgress += 1;
+    let open = true;
+    return {
+      release: () => {
+        if (!open) return;
+        open = false;
+        this.#inProgress -= 1;
+        // The last exchange in progress ended without a record: nobody left to wait for.
+        if (this.#inProgress === 0 && this.#delayTimer) this.#flushDelayed();
+      },
+    };
   }
 
-  append(entry: ExchangeLogEntry): Promise<void> {
+  append(entry: ExchangeLogEntry, admission?: LogAdmission): Promise<void> {
     const gate = this.#gate;
-    const committed = this.#enqueue(entry);
+    const committed = this.#enqueue(entry, admission);
     if (!gate) return committed;
     return committed.then(() => gate.afterCommit(entry));
   }
 
-  #enqueue(entry: ExchangeLogEntry): Promise<void> {
+  #enqueue(entry: ExchangeLogEntry, admission: LogAdmission | undefined): Promise<void> {
     const message = (m: LoggedMessage): LogRowMessage => ({
       header: m.header,
       body: entry.logBodies && m.body.length <= this.#maxBodyBytes ? m.body : null,
@@ -130,8 +150,9 @@ export class MessageLogWriter {
     };
     return new Promise((resolve, reject) => {
       this.#queue.push({ row, headerHashes: [entry.request.headerSha256, entry.response?.headerSha256], resolve, reject });
+      admission?.release(); // may already write the queue: this was the last exchange in progress
       if (this.#writing) return;
-      if (this.#commitDelayMs > 0 && this.#lastBatch > 1 && this.#queue.length < FLUSH_AT) {
+      if (this.#commitDelayMs > 0 && this.#inProgress > 0 && this.#queue.length < FLUSH_AT) {
         this.#delayTimer ??= setTimeout(() => this.#flushDelayed(), this.#commitDelayMs);
         return;
       }
@@ -150,7 +171,6 @@ export class MessageLogWriter {
     try {
       while (this.#queue.length > 0) {
         const batch = this.#queue.splice(0, this.#maxBatch);
-        this.#lastBatch = batch.length;
         if (!this.#headKnown) {
           try {
             this.#lastHash = (await lastRecordHash(this.#db)) ?? GENESIS_HASH;

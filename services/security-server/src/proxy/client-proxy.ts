@@ -43,85 +43,90 @@ export function createClientProxyHandler(ctx: ProxyContext, options: { secure: b
         if (!sha || !local.isCertificates.has(sha)) throw new XRoadError('client.connection_not_allowed', `${client} must present a trusted client certificate`);
       }
     }
-    ctx.log.admit('client');
-    const body = await readBody(req, ctx.limits.maxBodyBytes, 'client.body_too_large');
-    const provider = formatSubsystemId(parsed.service);
-    const wanted = parsed.securityServer ? formatSecurityServerId(parsed.securityServer) : undefined;
-    const servers = candidates(view, provider, wanted);
-    if (servers.length === 0) {
-      throw new XRoadError('client.unknown_service_provider', wanted ? `${wanted} does not host ${provider}` : `no Security Server hosts ${provider}`);
-    }
-    const last = preferred.get(provider);
-    servers.sort((a, b) => (a.id === last ? -1 : b.id === last ? 1 : 0));
-
-    const messageId = randomUUID();
-    const xRoadId = parsed.xRoadId ?? randomUUID();
-    const service = formatServiceId(parsed.service);
-    const logBody = ctx.limits.logBodies && local.logBodies;
-    let lastError: unknown;
-    for (const target of servers) {
-      const header: Omit<RequestHeader, 'bodyLength'> = {
-        protocol: 'jpx/1',
-        kind: 'request',
-        messageId,
-        xRoadId,
-        createdAt: ctx.now().toISOString(),
-        senderServer: ctx.serverIdText,
-        targetServer: target.id,
-        client,
-        service,
-        method: parsed.method,
-        path: parsed.path,
-        query: parsed.query,
-        headers: parsed.forwardHeaders,
-        ...(parsed.userId !== undefined ? { userId: parsed.userId } : {}),
-        ...(parsed.issue !== undefined ? { issue: parsed.issue } : {}),
-        ...(parsed.representedParty !== undefined
-          ? { representedParty: parsed.representedParty.memberClass ? `${parsed.representedParty.memberClass}/${parsed.representedParty.memberCode}` : parsed.representedParty.memberCode }
-          : {}),
-      };
-      const written = await writeMessage({
-        header,
-        body,
-        sign: (digest) => ctx.signers.sign(parsed.client.memberClass, parsed.client.memberCode, digest, 'client'),
-      });
-      let response: ReadMessageResult;
-      try {
-        response = await ctx.peers.send(view, target, written.frames);
-      } catch (error) {
-        lastError = error;
-        if (error instanceof XRoadError && error.type === 'server.clientproxy.network_error' && servers.length > 1) continue;
-        throw error;
+    // In progress for the log's commit delay until its record is appended or it ends without one.
+    const admission = ctx.log.admit('client');
+    try {
+      const body = await readBody(req, ctx.limits.maxBodyBytes, 'client.body_too_large');
+      const provider = formatSubsystemId(parsed.service);
+      const wanted = parsed.securityServer ? formatSecurityServerId(parsed.securityServer) : undefined;
+      const servers = candidates(view, provider, wanted);
+      if (servers.length === 0) {
+        throw new XRoadError('client.unknown_service_provider', wanted ? `${wanted} does not host ${provider}` : `no Security Server hosts ${provider}`);
       }
-      preferred.set(provider, target.id);
-      const answer = await verifyResponse(response, { target, messageId, requestDigest: written.digest, provider: parsed.service });
-      const expectedHash = computeRequestHash({
-        method: parsed.method,
-        url: prRestUrl(parsed.service, parsed.path, parsed.query),
-        headers: requestHashHeaders(parsed.forwardHeaders, { requestId: messageId, xRoadId }),
-        body,
-      });
-      if (answer.header.requestHash !== expectedHash) throw new XRoadError('server.clientproxy.invalid_response', 'the provider’s request hash does not match the request sent');
-      // The client side logs each exchange a provider's server answered (a retry to another server
-      // reuses the message id), request and response in one record, before answering.
-      await ctx.log.append({
-        side: 'client',
-        messageId,
-        xRoadId,
-        client,
-        service,
-        peerServer: target.id,
-        logBodies: logBody,
-        request: { header: written.headerBytes, headerSha256: written.headerSha256, body, bodySha256: written.bodySha256, envelope: written.envelope },
-        response: { header: response.headerBytes, headerSha256: response.headerSha256, body: response.body, bodySha256: response.bodySha256, envelope: response.signature! },
-      });
-      const headers = [
-        ...filterBackendResponseHeaders(Object.fromEntries(groupHeaders(answer.header.headers))),
-        ...xroadResponseHeaders({ client: parsed.client, service: parsed.service, xRoadId, requestId: messageId, requestHash: answer.header.requestHash }),
-      ];
-      return { status: answer.header.status, headers, body: response.body };
+      const last = preferred.get(provider);
+      servers.sort((a, b) => (a.id === last ? -1 : b.id === last ? 1 : 0));
+
+      const messageId = randomUUID();
+      const xRoadId = parsed.xRoadId ?? randomUUID();
+      const service = formatServiceId(parsed.service);
+      const logBody = ctx.limits.logBodies && local.logBodies;
+      let lastError: unknown;
+      for (const target of servers) {
+        const header: Omit<RequestHeader, 'bodyLength'> = {
+          protocol: 'jpx/1',
+          kind: 'request',
+          messageId,
+          xRoadId,
+          createdAt: ctx.now().toISOString(),
+          senderServer: ctx.serverIdText,
+          targetServer: target.id,
+          client,
+          service,
+          method: parsed.method,
+          path: parsed.path,
+          query: parsed.query,
+          headers: parsed.forwardHeaders,
+          ...(parsed.userId !== undefined ? { userId: parsed.userId } : {}),
+          ...(parsed.issue !== undefined ? { issue: parsed.issue } : {}),
+          ...(parsed.representedParty !== undefined
+            ? { representedParty: parsed.representedParty.memberClass ? `${parsed.representedParty.memberClass}/${parsed.representedParty.memberCode}` : parsed.representedParty.memberCode }
+            : {}),
+        };
+        const written = await writeMessage({
+          header,
+          body,
+          sign: (digest) => ctx.signers.sign(parsed.client.memberClass, parsed.client.memberCode, digest, 'client'),
+        });
+        let response: ReadMessageResult;
+        try {
+          response = await ctx.peers.send(view, target, written.frames);
+        } catch (error) {
+          lastError = error;
+          if (error instanceof XRoadError && error.type === 'server.clientproxy.network_error' && servers.length > 1) continue;
+          throw error;
+        }
+        preferred.set(provider, target.id);
+        const answer = await verifyResponse(response, { target, messageId, requestDigest: written.digest, provider: parsed.service });
+        const expectedHash = computeRequestHash({
+          method: parsed.method,
+          url: prRestUrl(parsed.service, parsed.path, parsed.query),
+          headers: requestHashHeaders(parsed.forwardHeaders, { requestId: messageId, xRoadId }),
+          body,
+        });
+        if (answer.header.requestHash !== expectedHash) throw new XRoadError('server.clientproxy.invalid_response', 'the provider’s request hash does not match the request sent');
+        // The client side logs each exchange a provider's server answered (a retry to another server
+        // reuses the message id), request and response in one record, before answering.
+        await ctx.log.append({
+          side: 'client',
+          messageId,
+          xRoadId,
+          client,
+          service,
+          peerServer: target.id,
+          logBodies: logBody,
+          request: { header: written.headerBytes, headerSha256: written.headerSha256, body, bodySha256: written.bodySha256, envelope: written.envelope },
+          response: { header: response.headerBytes, headerSha256: response.headerSha256, body: response.body, bodySha256: response.bodySha256, envelope: response.signature! },
+        }, admission);
+        const headers = [
+          ...filterBackendResponseHeaders(Object.fromEntries(groupHeaders(answer.header.headers))),
+          ...xroadResponseHeaders({ client: parsed.client, service: parsed.service, xRoadId, requestId: messageId, requestHash: answer.header.requestHash }),
+        ];
+        return { status: answer.header.status, headers, body: response.body };
+      }
+      throw lastError;
+    } finally {
+      admission.release();
     }
-    throw lastError;
   }
 
   async function verifyResponse(

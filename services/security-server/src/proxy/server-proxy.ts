@@ -25,6 +25,7 @@ import { prRestUrl } from '../rest/pr-rest-url.ts';
 import type { ProxyContext } from './context.ts';
 import { answerMetaservice, isMetaservice } from './metaservices.ts';
 import { readExchangeMessage } from './read-body.ts';
+import type { LogAdmission } from '../messagelog/writer.ts';
 import { backendTarget } from './backend-client.ts';
 import { derOfBase64, knownDerOfBase64 } from '../trust/der-memo.ts';
 
@@ -44,6 +45,7 @@ export function createExchangeHandler(ctx: ProxyContext) {
   return async function handleExchange(req: IncomingMessage, res: ServerResponse): Promise<void> {
     /** Set when a malformed stream is refused before it has fully arrived: no use reading on. */
     let closeAfterRefusal = false;
+    let admission: LogAdmission | undefined;
     try {
       if (req.method !== 'POST' || req.url !== EXCHANGE_PATH) throw new XRoadError('server.serverproxy.invalid_message', `only POST ${EXCHANGE_PATH} is served here`);
       const view = ctx.conf.current('server');
@@ -93,7 +95,7 @@ export function createExchangeHandler(ctx: ProxyContext) {
       await ctx.verifier.verifySignerCertificate('server', signer.der, derOfBase64(message.signature.signerOcsp), client);
 
       // The log must be able to take the exchange (timestamping within its tolerance) before the backend is called.
-      ctx.log.admit('server');
+      admission = ctx.log.admit('server');
 
       // 5. Service and access right.
       const prUrl = prRestUrl(service, header.path, header.query);
@@ -150,7 +152,7 @@ export function createExchangeHandler(ctx: ProxyContext) {
         logBodies: logBody,
         request: { header: message.headerBytes, headerSha256: message.headerSha256, body: message.body, bodySha256: message.bodySha256, envelope: message.signature },
         response: { header: written.headerBytes, headerSha256: written.headerSha256, body: answer.body, bodySha256: written.bodySha256, envelope: written.envelope },
-      });
+      }, admission);
       const payload = Buffer.concat(written.frames);
       res.writeHead(200, { 'content-type': EXCHANGE_CONTENT_TYPE, 'content-length': String(payload.length) });
       res.end(payload);
@@ -167,6 +169,8 @@ export function createExchangeHandler(ctx: ProxyContext) {
       res.writeHead(xroadErrorStatus(known.type), { 'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(body)), 'x-road-error': known.type, ...(closeAfterRefusal ? { connection: 'close' } : {}) });
       res.end(body);
       if (!req.complete) req.resume();
+    } finally {
+      admission?.release();
     }
   };
 }
