@@ -1,6 +1,9 @@
 // Headless Chromium for page tests: Debian's browser, driven by playwright-core (which downloads nothing).
+// playwright-core is loaded on the first launch only: it is ~7 MB of source that every process
+// importing this package (test servers, benchmark children) would otherwise hold — about 40 MB of
+// a benchmarked Security Server's resident memory (docs/performance.md, 2026-12-08).
 import { existsSync } from 'node:fs';
-import { chromium, type Browser, type BrowserContextOptions, type Page } from 'playwright-core';
+import type { Browser, BrowserContextOptions, Page } from 'playwright-core';
 
 export const CHROMIUM_PATH = '/usr/bin/chromium';
 
@@ -25,6 +28,7 @@ export async function launchBrowser(): Promise<Browser> {
   if (!existsSync(CHROMIUM_PATH)) {
     throw new Error(`${CHROMIUM_PATH} is missing: page tests need Debian's Chromium. Install it with: apt-get install -y chromium fonts-noto-cjk`);
   }
+  const { chromium } = await import('playwright-core');
   return chromium.launch({ executablePath: CHROMIUM_PATH, args: ARGS, headless: true });
 }
 
