@@ -12,6 +12,7 @@
 //   --timestamp-interval S / --archive-interval S set either interval alone.
 // --cpu-prof: V8 CPU profiles of both SSs, scoped to each SS run, summarised at the end (lowers throughput).
 // --ss-node-args "…": Node flags for the two Security Server processes only (e.g. V8 heap sizes).
+// --body random|json: random letters and digits (default; incompressible) or a JSON array of records.
 // --log-commit-delay-ms N: SS_LOG_COMMIT_DELAY_MS of both servers (0 = no commit delay; default: the server's).
 // --trace: time each stage inside the SSs (log append, signing, peer send, backend, verification).
 // The 10 s warm-up is for V8: with 2 s, a fifth of each Security Server's CPU in the measured
@@ -61,6 +62,7 @@ const { values } = parseArgs({
     'timestamp-interval': { type: 'string' },
     'archive-interval': { type: 'string' },
     'log-commit-delay-ms': { type: 'string' },
+    body: { type: 'string', default: 'random' },
   },
 });
 const seconds = Number(values.seconds);
@@ -73,6 +75,7 @@ const databaseUrl = values['database-url'];
 for (const [name, n] of Object.entries({ seconds, warmup, connections, rounds, verifyEvery })) {
   if (!Number.isFinite(n) || n < (name === 'warmup' ? 0 : 1)) throw new Error(`--${name} must be a positive number`);
 }
+if (values.body !== 'random' && values.body !== 'json') throw new Error('--body: random or json');
 if (sizes.some((s) => !Number.isInteger(s) || s < 16 || s > 8 * 1024 * 1024)) throw new Error('--sizes: byte counts between 16 and 8388608, comma-separated');
 
 const INSTANCE = 'JP-BENCH';
@@ -299,7 +302,7 @@ async function main(): Promise<void> {
       name: `load-${chain}-${size}`,
       script: 'scripts/bench/ss-bench-load.ts',
       logFile: join(logs, `load-${chain}-${size}-${round}.log`),
-      env: { BENCH_CHILD: JSON.stringify({ port: chain === 'ss' ? ssPort : plainPort, path: PATH, headers: HEADERS, bodySize: size, connections, warmupSeconds: warmup, seconds, verifyEvery }) },
+      env: { BENCH_CHILD: JSON.stringify({ port: chain === 'ss' ? ssPort : plainPort, path: PATH, headers: HEADERS, bodySize: size, bodyKind: values.body, connections, warmupSeconds: warmup, seconds, verifyEvery }) },
     });
     const result = await new Promise<LoadResult>((resolve, reject) => {
       loader.onMessage((message) => {
@@ -380,7 +383,7 @@ async function main(): Promise<void> {
   const out = (text = '') => lines.push(text);
   out(`JP-Link Security Server exchange benchmark — ${new Date().toISOString()}`);
   out(`machine: ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}, ${database}; every process shares the cores (no pinning)`);
-  out(`load: closed loop, ${connections} keep-alive connections, POST application/json, ${warmup} s warm-up then ${seconds} s measured per chain and size, ${rounds} round(s), plain then SS; full body compared on every ${verifyEvery}th response, status and length on all; message-log commit delay ${values['log-commit-delay-ms'] !== undefined ? `${values['log-commit-delay-ms']} ms` : 'the server default'}`);
+  out(`load: closed loop, ${connections} keep-alive connections, POST application/json, ${warmup} s warm-up then ${seconds} s measured per chain and size, ${rounds} round(s), plain then SS; full body compared on every ${verifyEvery}th response, status and length on all; bodies ${values.body}; message-log commit delay ${values['log-commit-delay-ms'] !== undefined ? `${values['log-commit-delay-ms']} ms` : 'the server default'}`);
   out(`background load before start: ${backgroundCores.toFixed(2)} of ${cpus().length} cores busy${values['cpu-prof'] ? '; CPU PROFILER ON in both SSs during their runs (throughput is lower than without it)' : ''}`);
   out();
   out('| body | plain req/s | plain p50 ms | plain p99 ms | SS req/s | SS p50 ms | SS p99 ms | ratio SS/plain | peak RSS SS-A / SS-B (MB) | failures plain / SS |');

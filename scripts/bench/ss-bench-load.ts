@@ -3,7 +3,7 @@
 // with a prebuilt request and a minimal HTTP/1.1 response parser, so that the generator itself
 // costs as little CPU as possible on a machine it shares with the chain under test (the role wrk
 // plays in the calibration; wrk is not installed here).
-// Input: BENCH_CHILD = {"port","path","headers":{…},"bodySize","connections","warmupSeconds","seconds","verifyEvery"}
+// Input: BENCH_CHILD = {"port","path","headers":{…},"bodySize","bodyKind"?,"connections","warmupSeconds","seconds","verifyEvery"}
 // Emits {"phase":"measure-start"}, {"phase":"measure-end"} and finally {"result":{…}}, then exits.
 import { connect, type Socket } from 'node:net';
 import { emit } from './ss-bench-common.ts';
@@ -13,6 +13,8 @@ interface Input {
   path: string;
   headers: Record<string, string>;
   bodySize: number;
+  /** `random` (default): random letters and digits, which LZ compressors cannot shrink; `json`: an array of records, as API answers are. */
+  bodyKind?: 'random' | 'json';
   connections: number;
   warmupSeconds: number;
   seconds: number;
@@ -24,7 +26,8 @@ process.stdin.resume();
 process.stdin.on('end', () => process.exit(1)); // the parent is gone
 
 /** A JSON document of exactly `size` bytes (ASCII), varied content. */
-export function makeBody(size: number): Buffer {
+export function makeBody(size: number, kind: 'random' | 'json' = 'random'): Buffer {
+  if (kind === 'json') return jsonBody(size);
   const prefix = '{"data":"';
   const suffix = '"}';
   const alphabet = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
@@ -39,7 +42,21 @@ export function makeBody(size: number): Buffer {
   return Buffer.concat([Buffer.from(prefix), fill, Buffer.from(suffix)]);
 }
 
-const body = makeBody(input.bodySize);
+/** A JSON array of small records (ids, names, prices, tags), cut or padded to exactly `size` bytes. */
+function jsonBody(size: number): Buffer {
+  const parts: string[] = [];
+  let length = 2;
+  for (let i = 0; length < size; i++) {
+    const item = JSON.stringify({ id: i, name: `item-${(i * 7919) % 997}`, price: (i * 37) % 10_000, stock: (i * 13) % 50, tags: ['a', 'b'] });
+    parts.push(item);
+    length += item.length + 1;
+  }
+  const text = `[${parts.join(',')}]`;
+  // Exactly `size` bytes: the last record may be cut, which keeps the body a fixed size (not valid JSON then; the echo does not parse it).
+  return Buffer.from(text.slice(0, size).padEnd(size, ' '));
+}
+
+const body = makeBody(input.bodySize, input.bodyKind);
 const head =
   `POST ${input.path} HTTP/1.1\r\nHost: 127.0.0.1:${input.port}\r\n` +
   Object.entries({ 'content-type': 'application/json', ...input.headers })
