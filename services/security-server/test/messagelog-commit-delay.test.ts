@@ -1,9 +1,8 @@
 // The message-log writer's commit delay (SS_LOG_COMMIT_DELAY_MS): a record waits for the records of
 // other exchanges in progress on the server and is written when the last of them arrives (or ends
 // without one), when FLUSH_AT records wait, or when the delay ends; an exchange alone never waits;
-// the chain stays whole. Real
-// PostgreSQL (or the embedded database) through the real LogStore; only the envelopes are made up
-// (the writer stores them, it does not verify them).
+// the chain stays whole. Real PostgreSQL (or the embedded database) through the real LogStore;
+// only the envelopes are made up (the writer stores them, it does not verify them).
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { afterAll, beforeAll, expect, it } from 'vitest';

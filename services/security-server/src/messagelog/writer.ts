@@ -118,7 +118,7 @@ export class MessageLogWriter {
         open = false;
         this.#inProgress -= 1;
         // The last exchange in progress ended without a record: nobody left to wait for.
-        if (this.#inProgress === 0 && this.#delayTimer) this.#flushDelayed();
+        if (this.#inProgress === 0 && this.#delayTimer) this.#writeNow();
       },
     };
   }
@@ -153,14 +153,15 @@ export class MessageLogWriter {
       admission?.release(); // may already write the queue: this was the last exchange in progress
       if (this.#writing) return;
       if (this.#commitDelayMs > 0 && this.#inProgress > 0 && this.#queue.length < FLUSH_AT) {
-        this.#delayTimer ??= setTimeout(() => this.#flushDelayed(), this.#commitDelayMs);
+        this.#delayTimer ??= setTimeout(() => this.#writeNow(), this.#commitDelayMs);
         return;
       }
-      this.#flushDelayed();
+      this.#writeNow();
     });
   }
 
-  #flushDelayed(): void {
+  /** Ends any commit delay and starts writing the queue (unless a batch is already being written; its loop takes the queue next). */
+  #writeNow(): void {
     clearTimeout(this.#delayTimer);
     this.#delayTimer = undefined;
     if (!this.#writing && this.#queue.length > 0) void this.#drain();
