@@ -49,7 +49,7 @@ export {
 export {
   hashedRecordOf,
   toCertificateEntry,
-  recordLineText,
+  recordLineBytes,
   toRecordLine,
   toTimestampEntry,
   type StoredMessage,

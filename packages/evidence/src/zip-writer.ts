@@ -21,8 +21,12 @@ export interface EvidenceZipContent {
   records: AsyncIterable<RecordLine | SerializedRecordLine> | Iterable<RecordLine | SerializedRecordLine>;
   /** Every timestamp a record refers to (more are allowed). */
   timestamps: readonly TimestampEntry[];
-  /** Every certificate and OCSP response the records' stored envelopes name, and the `ca` certificates for chains to the root. */
-  certificates: readonly CertificateFileEntry[];
+  /**
+   * Every certificate and OCSP response the records' stored envelopes name, and the `ca`
+   * certificates for chains to the root; or a function giving them, called once after the last
+   * record was read (so a caller can collect what the records name while they stream, in one pass).
+   */
+  certificates: readonly CertificateFileEntry[] | (() => Promise<readonly CertificateFileEntry[]>);
   /**
    * Validate every record line against the schema (default true). A caller whose lines come from
    * `toRecordLine` over stored rows may turn it off: the id order, timestamp and certificate
@@ -58,14 +62,16 @@ export function deflateRecords(mode: RecordCompression, firstChunk: Buffer | und
  * verifier checks it like any other line.
  */
 export interface SerializedRecordLine {
-  serialized: string;
+  /** The line without its newline: text, or its UTF-8 bytes (recordLineBytes). */
+  serialized: string | Buffer;
   id: string;
   prevHash: string;
   timestampId?: string;
 }
 
 function isSerialized(value: RecordLine | SerializedRecordLine): value is SerializedRecordLine {
-  return typeof (value as SerializedRecordLine).serialized === 'string';
+  const serialized = (value as SerializedRecordLine).serialized;
+  return typeof serialized === 'string' || Buffer.isBuffer(serialized);
 }
 
 /**
@@ -109,24 +115,28 @@ function checkManifest(manifest: Manifest): Manifest {
  * ids in increasing order, a timestamp on every archived record, and that every timestamp and
  * certificate a record names is in the file.
  */
-async function* recordBytes(content: EvidenceZipContent, manifest: Manifest): AsyncGenerator<Buffer> {
+async function* recordBytes(
+  content: EvidenceZipContent,
+  manifest: Manifest,
+  /** The certificates when given up front (the references are then checked here), else undefined. */
+  certificates: readonly CertificateFileEntry[] | undefined,
+  named: NamedCertificate[],
+): AsyncGenerator<Buffer> {
   const timestampIds = new Set(content.timestamps.map((t) => t.id));
-  const byKind = new Map(content.certificates.map((c) => [`${c.kind}:${c.sha256}`, c]));
   const archive = manifest.format === ARCHIVE_FORMAT ? manifest : undefined;
   let previousId: bigint | undefined;
   let first: { id: string; prevHash: string } | undefined;
   let last: { id: string; prevHash: string } | undefined;
   let count = 0;
   const validateRecords = content.validateRecords ?? true;
-  let pending: string[] = [];
-  let pendingBytes = 0;
+  const chunk = new ChunkBuilder();
   for await (const record of content.records) {
     count += 1;
     const where = { entry: ENTRY.records, line: count };
     let id: string;
     let prevHash: string;
     let timestampId: string | undefined;
-    let text: string;
+    let text: string | Buffer;
     if (isSerialized(record)) {
       ({ id, prevHash, timestampId } = record);
       text = record.serialized;
@@ -140,9 +150,7 @@ async function* recordBytes(content: EvidenceZipContent, manifest: Manifest): As
       for (const message of line.response ? [line.request, line.response] : [line.request]) {
         const hashes = storedEnvelopeHashes(Buffer.from(message.signature, 'base64'));
         if (!hashes) continue; // written as stored; the verifier reports it
-        for (const [kind, sha] of [['certificate', hashes.certificate], ['ocsp', hashes.ocsp]] as const) {
-          if (!byKind.has(`${kind}:${sha}`)) invalid([{ ...where, recordId: line.id, message: `the ${kind === 'ocsp' ? 'OCSP response' : 'signer certificate'} ${sha} is not in certificates.json` }]);
-        }
+        named.push({ kind: 'certificate', sha256: hashes.certificate, line: count, recordId: line.id }, { kind: 'ocsp', sha256: hashes.ocsp, line: count, recordId: line.id });
       }
       ({ id, prevHash } = line);
       timestampId = line.timestamp?.id;
@@ -155,21 +163,58 @@ async function* recordBytes(content: EvidenceZipContent, manifest: Manifest): As
     previousId = numeric;
     first ??= { id, prevHash };
     last = { id, prevHash };
-    pending.push(text, '\n');
-    pendingBytes += text.length + 1;
-    if (pendingBytes >= CHUNK_BYTES) {
-      yield Buffer.from(pending.join(''), 'utf8');
-      pending = [];
-      pendingBytes = 0;
-    }
+    const full = chunk.addLine(text);
+    if (full) yield full;
   }
-  if (pending.length > 0) yield Buffer.from(pending.join(''), 'utf8');
+  const rest = chunk.take();
+  if (rest) yield rest;
+  if (certificates) checkNamed(named, certificates);
   const expected = manifest.records.count;
   if (count !== expected) invalid([{ entry: ENTRY.manifest, message: `records.count is ${expected}, but ${count} records were given` }]);
   if (archive && first && last) {
     const r = archive.records;
     if (r.firstId !== first.id || r.lastId !== last.id) invalid([{ entry: ENTRY.manifest, message: `records run from ${first.id} to ${last.id}, the manifest says ${r.firstId} to ${r.lastId}` }]);
     if (r.firstPrevHash !== first.prevHash) invalid([{ entry: ENTRY.manifest, message: 'records.firstPrevHash is not the prevHash of the first record' }]);
+  }
+}
+
+/** A certificate or OCSP response a record line names, and where (checked once certificates.json is known). */
+interface NamedCertificate {
+  kind: 'certificate' | 'ocsp';
+  sha256: string;
+  line: number;
+  recordId: string;
+}
+
+function checkNamed(named: readonly NamedCertificate[], certificates: readonly CertificateFileEntry[]): void {
+  const present = new Set(certificates.map((c) => `${c.kind}:${c.sha256}`));
+  for (const n of named) {
+    if (!present.has(`${n.kind}:${n.sha256}`)) {
+      invalid([{ entry: ENTRY.records, line: n.line, recordId: n.recordId, message: `the ${n.kind === 'ocsp' ? 'OCSP response' : 'signer certificate'} ${n.sha256} is not in certificates.json` }]);
+    }
+  }
+}
+
+/** Record lines gathered into pieces of about CHUNK_BYTES (fewer, larger stream writes), each line copied once. */
+class ChunkBuilder {
+  #buffer = Buffer.allocUnsafe(CHUNK_BYTES);
+  #used = 0;
+  /** Appends a line and its newline; returns the gathered piece when the line did not fit after it. */
+  addLine(text: string | Buffer): Buffer | undefined {
+    const length = typeof text === 'string' ? Buffer.byteLength(text, 'utf8') : text.length;
+    const full = this.#used + length + 1 > this.#buffer.length ? this.take() : undefined;
+    if (length + 1 > this.#buffer.length) this.#buffer = Buffer.allocUnsafe(length + 1);
+    this.#used += typeof text === 'string' ? this.#buffer.write(text, this.#used, 'utf8') : text.copy(this.#buffer, this.#used);
+    this.#buffer[this.#used++] = 0x0a;
+    return full;
+  }
+  /** What has been gathered (undefined when nothing); the next lines go to a new piece. */
+  take(): Buffer | undefined {
+    if (this.#used === 0) return undefined;
+    const out = this.#buffer.subarray(0, this.#used);
+    this.#buffer = Buffer.allocUnsafe(CHUNK_BYTES);
+    this.#used = 0;
+    return out;
   }
 }
 
@@ -200,8 +245,7 @@ export async function writeEvidenceZip(outPath: string, content: EvidenceZipCont
   const manifest = checkManifest(content.manifest);
   const timestamps = validate(timestampsSchema, content.timestamps);
   if ('issue' in timestamps) invalid([{ entry: ENTRY.timestamps, message: timestamps.issue }]);
-  const certificates = validate(certificatesSchema, content.certificates);
-  if ('issue' in certificates) invalid([{ entry: ENTRY.certificates, message: certificates.issue }]);
+  const given = typeof content.certificates === 'function' ? undefined : validCertificates(content.certificates);
   await refuseExisting(outPath);
 
   const temp = join(dirname(outPath), `.${basename(outPath)}.${randomBytes(6).toString('hex')}.tmp`);
@@ -227,8 +271,16 @@ export async function writeEvidenceZip(outPath: string, content: EvidenceZipCont
       done(null, heldBytes > 0 ? Buffer.concat(held, heldBytes) : undefined);
     },
   });
-  const chunks = recordBytes(content, manifest);
+  const named: NamedCertificate[] = [];
+  const chunks = recordBytes(content, manifest, given, named);
+  const lazy = content.certificates;
+  async function* certificateBytes(): AsyncGenerator<Buffer> {
+    const list = given ?? validCertificates(await (lazy as () => Promise<readonly CertificateFileEntry[]>)());
+    if (!given) checkNamed(named, list);
+    yield Buffer.from(JSON.stringify(list), 'utf8');
+  }
   let records: Readable | undefined;
+  let certificatesStream: Readable | undefined;
   const zipFailed = new Promise<never>((_, reject) => zip.once('error', reject));
   zipFailed.catch(() => undefined); // raced below once the records are added; a failure before that is thrown from there
   let written: Promise<void> | undefined;
@@ -239,10 +291,12 @@ export async function writeEvidenceZip(outPath: string, content: EvidenceZipCont
     records = Readable.from(prepend(head, chunks), { highWaterMark: 1 });
     const recordsFailed = addStream(zip, records, ENTRY.records, mtime, deflateRecords(content.compression ?? 'auto', head.done ? undefined : head.value));
     zip.addBuffer(Buffer.from(JSON.stringify(timestamps.ok), 'utf8'), ENTRY.timestamps, { mtime });
-    zip.addBuffer(Buffer.from(JSON.stringify(certificates.ok), 'utf8'), ENTRY.certificates, { mtime });
+    // Read by the zip only after the records (entries are written in order).
+    certificatesStream = Readable.from(certificateBytes());
+    const certificatesFailed = addStream(zip, certificatesStream, ENTRY.certificates, mtime, true);
     zip.end();
     written = pipeline(zip.outputStream, hashing, createWriteStream(temp, { flags: 'wx' }));
-    await Promise.race([written, recordsFailed, zipFailed]);
+    await Promise.race([written, recordsFailed, certificatesFailed, zipFailed]);
     const handle = await open(temp, 'r');
     try {
       await handle.sync();
@@ -254,6 +308,7 @@ export async function writeEvidenceZip(outPath: string, content: EvidenceZipCont
   } catch (error) {
     if (records) records.destroy();
     else await chunks.return(undefined).catch(() => undefined);
+    certificatesStream?.destroy();
     hashing.destroy();
     await written?.catch(() => undefined); // the file is closed (or was never opened) before it is removed
     await rm(temp, { force: true });
@@ -261,6 +316,12 @@ export async function writeEvidenceZip(outPath: string, content: EvidenceZipCont
   }
   await syncFolder(dirname(outPath));
   return hash.digest('hex');
+}
+
+function validCertificates(certificates: readonly CertificateFileEntry[]): CertificateFileEntry[] {
+  const result = validate(certificatesSchema, certificates);
+  if ('issue' in result) invalid([{ entry: ENTRY.certificates, message: result.issue }]);
+  return result.ok;
 }
 
 async function refuseExisting(path: string): Promise<void> {

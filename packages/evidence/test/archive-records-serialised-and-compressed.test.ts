@@ -1,5 +1,5 @@
 // How the archiver writes records.jsonl: each line built straight from the stored bytes
-// (recordLineText) is exactly JSON.stringify(toRecordLine(…)); and the entry is deflated or stored
+// (recordLineBytes) is exactly JSON.stringify(toRecordLine(…)); and the entry is deflated or stored
 // as asked — `auto` stores what deflate cannot halve (base64 of random bytes) and deflates JSON —
 // with the verifier accepting archives written either way.
 import { execFileSync } from 'node:child_process';
@@ -7,7 +7,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '@jplink/testing';
-import { archiveFileName, deflateRecords, recordLineText, toRecordLine, verifyEvidence, writeEvidenceZip, type RecordCompression, type StoredRecord } from '../src/index.ts';
+import { archiveFileName, deflateRecords, recordLineBytes, toRecordLine, verifyEvidence, writeEvidenceZip, type RecordCompression, type StoredRecord } from '../src/index.ts';
 import { archiveContents, buildLog, createPki, type LogFixture, type Pki } from './support/fixture.ts';
 
 const message = (body: Buffer | null) => ({ header: randomBytes(40), body, bodySha256: randomBytes(32), bodyLength: body?.length ?? 7, signature: randomBytes(90) });
@@ -30,7 +30,7 @@ function stored(overrides: Partial<StoredRecord> = {}): StoredRecord {
   };
 }
 
-describe('recordLineText', () => {
+describe('recordLineBytes', () => {
   it('is JSON.stringify(toRecordLine(record)) for every shape of record', () => {
     const shapes: StoredRecord[] = [
       stored(),
@@ -38,7 +38,7 @@ describe('recordLineText', () => {
       stored({ timestamp: { id: '3', leafIndex: 2, treeSize: 5, proof: [randomBytes(32), randomBytes(32)] } }),
       stored({ timestamp: { id: 9n, leafIndex: 0, treeSize: 1, proof: [] }, request: message(Buffer.alloc(0)) }),
     ];
-    for (const record of shapes) expect(recordLineText(record)).toBe(JSON.stringify(toRecordLine(record)));
+    for (const record of shapes) expect(recordLineBytes(record).toString('utf8')).toBe(JSON.stringify(toRecordLine(record)));
   });
 });
 

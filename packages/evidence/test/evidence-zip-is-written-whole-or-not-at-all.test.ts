@@ -41,6 +41,27 @@ describe('writeEvidenceZip', () => {
     expect(await collect(zip.records())).toEqual(content.records.map((record, i) => ({ line: i + 1, record })));
   });
 
+  it('takes lines already serialised (text or bytes) and certificates given after the records, and reads back the same', async () => {
+    const dir = await tempDir('jplink-evidence-zip-');
+    const file = join(dir.dir, 'archive.zip');
+    let recordsRead = 0;
+    async function* serialised() {
+      for (const [i, r] of content.records.entries()) {
+        recordsRead += 1;
+        const text = JSON.stringify(r);
+        yield { serialized: i % 2 === 0 ? Buffer.from(text, 'utf8') : text, id: r.id, prevHash: r.prevHash, ...(r.timestamp ? { timestampId: r.timestamp.id } : {}) };
+      }
+    }
+    const certificates = async () => {
+      expect(recordsRead).toBe(content.records.length);
+      return content.certificates;
+    };
+    await writeEvidenceZip(file, { ...content, records: serialised(), certificates });
+    const zip = await openEvidenceZip(file);
+    expect(zip.certificates).toEqual(content.certificates);
+    expect(await collect(zip.records())).toEqual(content.records.map((record, i) => ({ line: i + 1, record })));
+  });
+
   it('refuses to replace a file', async () => {
     const dir = await tempDir('jplink-evidence-zip-');
     const file = await dir.file('archive.zip', 'already here');
@@ -54,7 +75,11 @@ describe('writeEvidenceZip', () => {
     const wrongCount = { ...content, manifest: { ...content.manifest, records: { ...content.manifest.records, count: 4 } } };
     await expect(writeEvidenceZip(file, wrongCount)).rejects.toThrow(/records.count is 4, but 3 records were given/);
     const noCertificates = { ...content, certificates: content.certificates.filter((c) => c.kind === 'ca') };
-    await expect(writeEvidenceZip(file, noCertificates)).rejects.toThrow(EvidenceFormatError);
+    await expect(writeEvidenceZip(file, noCertificates)).rejects.toThrow(/line 1, record .*: the signer certificate .* is not in certificates.json/);
+    // Certificates given once the records are read (the archiver's one pass): checked the same way.
+    await expect(writeEvidenceZip(file, { ...noCertificates, certificates: async () => noCertificates.certificates })).rejects.toThrow(/line 1, record .*: the signer certificate .* is not in certificates.json/);
+    await expect(writeEvidenceZip(file, { ...content, certificates: async () => [{ sha256: 'x', kind: 'ca' as const, der: '' }] })).rejects.toThrow(/certificates.json/);
+    await expect(writeEvidenceZip(file, { ...content, certificates: async () => Promise.reject(new Error('log_certificates unreadable')) })).rejects.toThrow('log_certificates unreadable');
     const badRecord = { ...content, records: [content.records[0]!, { ...content.records[1]!, loggedAt: 'yesterday' }, content.records[2]!] };
     await expect(writeEvidenceZip(file, badRecord)).rejects.toThrow(/records.jsonl, line 2: loggedAt/);
     async function* failing(): AsyncGenerator<RecordLine> {

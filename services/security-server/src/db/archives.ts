@@ -53,26 +53,13 @@ export async function rangeSummary(
 
 /**
  * One page of a group's records in (afterId, throughId], whole rows in id order. The archiver
- * serialises them itself (recordLineText): PostgreSQL sends bytea as hex text, about a quarter of
+ * serialises them itself (recordLineBytes): PostgreSQL sends bytea as hex text, about a quarter of
  * the database CPU that building the JSON lines there cost (json_build_object and base64).
  */
 export async function recordsInRange(db: SecurityServerDb, o: { grouping: ArchiveGrouping; group: string; afterId: string; throughId: string; limit: number }) {
   return db
     .selectFrom('log_records')
     .selectAll()
-    .where('id', '>', o.afterId)
-    .where('id', '<=', o.throughId)
-    .where(groupExpression(o.grouping), '=', o.group)
-    .orderBy('id')
-    .limit(o.limit)
-    .execute();
-}
-
-/** One page of the stored envelopes of a group's records in (afterId, throughId], in id order (to collect the certificates they name). */
-export async function signaturesInRange(db: SecurityServerDb, o: { grouping: ArchiveGrouping; group: string; afterId: string; throughId: string; limit: number }) {
-  return db
-    .selectFrom('log_records')
-    .select(['id', 'request_signature', 'response_signature'])
     .where('id', '>', o.afterId)
     .where('id', '<=', o.throughId)
     .where(groupExpression(o.grouping), '=', o.group)

@@ -12,7 +12,7 @@ import {
   NO_PREVIOUS_ARCHIVE,
   archiveFileName,
   storedEnvelopeHashes,
-  recordLineText,
+  recordLineBytes,
   toCertificateEntry,
   toRecordLine,
   toTimestampEntry,
@@ -35,7 +35,6 @@ import {
   recordHashesInRange,
   recordsForEvidence,
   recordsInRange,
-  signaturesInRange,
   rangeSummary,
   type ArchiveGrouping,
 } from '../db/archives.ts';
@@ -44,8 +43,6 @@ import { lastTimestampedRecordId, timestampsCovering } from '../db/timestamps.ts
 import type { GlobalConfClient } from '../conf/global-conf-client.ts';
 
 const PAGE = 200;
-/** Stored envelopes read per query while collecting the certificates an archive needs. */
-const SIGNATURE_PAGE = 2000;
 
 const exists = (path: string) => access(path).then(() => true, () => false);
 
@@ -214,15 +211,10 @@ export class Archiver {
         const range = { grouping, group, afterId: after, throughId: through };
         const summary = await rangeSummary(db, range);
         if (!summary) continue;
-        // Page by page: an archive at the default hourly interval may cover millions of records.
+        // One pass, page by page (an archive at the default hourly interval may cover millions of
+        // records): each record is written, and the certificates its envelopes name are collected
+        // for certificates.json, which the zip takes after the records.
         const named = new Set<string>();
-        for (let cursor = after; ; ) {
-          const page = await signaturesInRange(db, { ...range, afterId: cursor, limit: SIGNATURE_PAGE });
-          if (page.length === 0) break;
-          collectNamed(named, page.flatMap((r) => [r.request_signature, r.response_signature]));
-          cursor = page[page.length - 1]!.id;
-        }
-        const certificates = await certificatesFor(db, this.#o.conf, named);
         let count = 0;
         let lastId = summary.firstId;
         async function* lines(): AsyncGenerator<SerializedRecordLine> {
@@ -231,11 +223,12 @@ export class Archiver {
             const page = await recordsInRange(db, { ...range, afterId: cursor, limit: PAGE });
             if (page.length === 0) return;
             for (const row of page) {
+              collectNamed(named, [row.request_signature, row.response_signature]);
               const record = await storedWithProof(row, stamps, proofs);
               count += 1;
               lastId = row.id;
               const timestampId = record.timestamp ? String(record.timestamp.id) : undefined;
-              yield { serialized: recordLineText(record), id: row.id, prevHash: row.prev_hash.toString('base64'), ...(timestampId ? { timestampId } : {}) };
+              yield { serialized: recordLineBytes(record), id: row.id, prevHash: row.prev_hash.toString('base64'), ...(timestampId ? { timestampId } : {}) };
             }
             cursor = page[page.length - 1]!.id;
           }
@@ -261,7 +254,7 @@ export class Archiver {
           },
           records: lines(),
           timestamps: stamps.map(timestampEntry),
-          certificates,
+          certificates: () => certificatesFor(db, this.#o.conf, named),
           compression: this.#o.compression,
         });
         if (count !== summary.count || lastId !== summary.lastId) throw new Error(`archive ${fileName}: the records changed while it was written`);
