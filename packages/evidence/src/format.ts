@@ -6,18 +6,28 @@ import { z } from 'zod';
 import { memberIdText, securityServerIdText, serviceIdText, subsystemIdText } from '@jplink/contracts';
 import { MAX_FRAME_BYTES, MAX_TREE_SIZE, base64Bytes, base64Sha256, isoMillis } from '@jplink/exchange';
 
+/** An archive whose records are JSON lines, each with its timestamp proof (§2.2): grouped archives. */
 export const ARCHIVE_FORMAT = 'jplink-log-archive/1';
+/** An archive whose records are PostgreSQL binary COPY tuples, without proofs (§2.3): ungrouped archives. */
+export const ARCHIVE_FORMAT_PGCOPY = 'jplink-log-archive/2';
 export const EVIDENCE_FORMAT = 'jplink-evidence/1';
+export const ARCHIVE_FORMATS = [ARCHIVE_FORMAT, ARCHIVE_FORMAT_PGCOPY] as const;
 
-/** The zip entries of an archive or evidence file; no others are allowed. */
+/** The zip entries of an archive or evidence file; a file holds the manifest, timestamps, certificates and one records entry (recordsEntryOf its format), no others. */
 export const ENTRY = {
   manifest: 'manifest.json',
   records: 'records.jsonl',
+  recordsPgCopy: 'records.pgcopy',
   timestamps: 'timestamps.json',
   certificates: 'certificates.json',
 } as const;
 export type EntryName = (typeof ENTRY)[keyof typeof ENTRY];
 export const ENTRY_NAMES: readonly EntryName[] = Object.values(ENTRY);
+
+/** The records entry of a file of this format. */
+export function recordsEntryOf(format: string): typeof ENTRY.records | typeof ENTRY.recordsPgCopy {
+  return format === ARCHIVE_FORMAT_PGCOPY ? ENTRY.recordsPgCopy : ENTRY.records;
+}
 
 /** `stamped = TIMESTAMP_DATA_PREFIX ‖ treeRoot`; a log timestamp's imprint is SHA-256(stamped) (§1). */
 export const TIMESTAMP_DATA_PREFIX = 'jplink-log-timestamp/1\n';
@@ -96,7 +106,7 @@ const count = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
 
 export const archiveManifestSchema = z
   .strictObject({
-    format: z.literal(ARCHIVE_FORMAT),
+    format: z.enum(ARCHIVE_FORMATS),
     securityServer: securityServerIdText,
     /** `all`, or the local member or subsystem of a grouped chain. */
     group: z.union([z.literal('all'), memberIdText, subsystemIdText]),
@@ -106,7 +116,8 @@ export const archiveManifestSchema = z
     records: z.strictObject({ count, firstId: decimalId, lastId: decimalId, firstPrevHash: base64Sha256('firstPrevHash') }),
     chainComplete: z.boolean(),
   })
-  .refine((m) => notAfter(m.records?.firstId, m.records?.lastId), { message: 'firstId must not be greater than lastId', path: ['records', 'lastId'] });
+  .refine((m) => notAfter(m.records?.firstId, m.records?.lastId), { message: 'firstId must not be greater than lastId', path: ['records', 'lastId'] })
+  .refine((m) => m.format !== ARCHIVE_FORMAT_PGCOPY || m.chainComplete === true, { message: `a ${ARCHIVE_FORMAT_PGCOPY} archive holds every record of its range (chainComplete true)`, path: ['chainComplete'] });
 
 export const evidenceManifestSchema = z.strictObject({
   format: z.literal(EVIDENCE_FORMAT),
@@ -120,11 +131,16 @@ export type ArchiveManifest = z.infer<typeof archiveManifestSchema>;
 export type EvidenceManifest = z.infer<typeof evidenceManifestSchema>;
 export type Manifest = ArchiveManifest | EvidenceManifest;
 
+/** The manifest of an archive (either format), or undefined for an evidence file. */
+export function archiveManifestOf(manifest: Manifest): ArchiveManifest | undefined {
+  return manifest.format === EVIDENCE_FORMAT ? undefined : manifest;
+}
+
 /** A manifest of either kind (chosen by its `format`), or the issues that make it invalid. */
 export function parseManifest(value: unknown): { manifest: Manifest } | { issue: string } {
   const format = (value as { format?: unknown } | null)?.format;
-  const schema = format === ARCHIVE_FORMAT ? archiveManifestSchema : format === EVIDENCE_FORMAT ? evidenceManifestSchema : undefined;
-  if (!schema) return { issue: `format: must be "${ARCHIVE_FORMAT}" or "${EVIDENCE_FORMAT}"` };
+  const schema = (ARCHIVE_FORMATS as readonly unknown[]).includes(format) ? archiveManifestSchema : format === EVIDENCE_FORMAT ? evidenceManifestSchema : undefined;
+  if (!schema) return { issue: `format: must be "${ARCHIVE_FORMAT}", "${ARCHIVE_FORMAT_PGCOPY}" or "${EVIDENCE_FORMAT}"` };
   const result = schema.safeParse(value);
   return result.success ? { manifest: result.data } : { issue: describeIssues(result.error) };
 }

@@ -14,6 +14,8 @@ export {
 } from './stored-envelope.ts';
 export {
   ARCHIVE_FORMAT,
+  ARCHIVE_FORMAT_PGCOPY,
+  ARCHIVE_FORMATS,
   DEFAULT_LIMITS,
   ENTRY,
   ENTRY_NAMES,
@@ -23,6 +25,7 @@ export {
   TIMESTAMP_CLOCK_TOLERANCE_MS,
   TIMESTAMP_DATA_PREFIX,
   archiveFileName,
+  archiveManifestOf,
   archiveManifestSchema,
   certificateEntrySchema,
   certificatesSchema,
@@ -30,6 +33,7 @@ export {
   parseManifest,
   recordLineSchema,
   recordMessageSchema,
+  recordsEntryOf,
   timestampEntrySchema,
   timestampImprint,
   timestampProofSchema,
@@ -50,6 +54,7 @@ export {
   hashedRecordOf,
   toCertificateEntry,
   recordLineBytes,
+  storedRecordOfLine,
   toRecordLine,
   toTimestampEntry,
   type StoredMessage,
@@ -57,7 +62,8 @@ export {
   type StoredTimestamp,
 } from './record-line.ts';
 export { EvidenceFormatError, type FormatIssue } from './errors.ts';
-export { deflateRecords, writeEvidenceZip, type EvidenceZipContent, type RecordCompression, type SerializedRecordLine } from './zip-writer.ts';
+export { deflateRecords, writeEvidenceZip, type EvidenceZipContent, type PgCopyRecords, type RecordCompression, type SerializedRecordLine } from './zip-writer.ts';
+export { PGCOPY_SIGNATURE, RECORD_COLUMNS, RECORD_FIELDS, PgCopyError, PgCopyReader, encodeRecordTuple, encodeRecordsPgCopy, recordLineOfTuple, type Tuple } from './pgcopy.ts';
 export { openEvidenceZip, type OpenEvidenceZipOptions, type OpenedEvidenceZip, type RecordLineResult } from './zip-reader.ts';
 export { rootCertificatesFromPem, verifyEvidence, type VerifyEvidenceOptions } from './verify.ts';
 export {

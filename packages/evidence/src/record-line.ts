@@ -144,20 +144,30 @@ export function toCertificateEntry(kind: CertificateFileEntry['kind'], der: Uint
   return { sha256: createHash('sha256').update(der).digest('base64'), kind, der: b64(der) };
 }
 
+const bytes = (text: string) => Buffer.from(text, 'base64');
+
 function hashedMessage(m: RecordMessage): HashedMessage {
-  return { header: Buffer.from(m.header, 'base64'), bodySha256: Buffer.from(m.bodySha256, 'base64'), bodyLength: m.bodyLength, signature: Buffer.from(m.signature, 'base64') };
+  return { header: bytes(m.header), bodySha256: bytes(m.bodySha256), bodyLength: m.bodyLength, signature: bytes(m.signature) };
 }
 
 /** The fields of a record line that its record hash covers (message-log.md), as bytes. */
 export function hashedRecordOf(line: RecordLine): HashedRecord {
+  const { side, messageId, xRoadId, client, service, peerServer } = line;
+  return { side, messageId, xRoadId, client, service, peerServer, request: hashedMessage(line.request), response: line.response ? hashedMessage(line.response) : null };
+}
+
+/** A record line as the stored record it shows (bytes again; without its timestamp proof): the inverse of toRecordLine. */
+export function storedRecordOfLine(line: RecordLine): StoredRecord {
+  const message = (m: RecordMessage): StoredMessage => ({ ...hashedMessage(m), body: m.body === null ? null : bytes(m.body) });
+  const hashed = hashedRecordOf(line);
   return {
+    ...hashed,
     side: line.side,
-    messageId: line.messageId,
-    xRoadId: line.xRoadId,
-    client: line.client,
-    service: line.service,
-    peerServer: line.peerServer,
-    request: hashedMessage(line.request),
-    response: line.response ? hashedMessage(line.response) : null,
+    id: line.id,
+    loggedAt: new Date(line.loggedAt),
+    request: message(line.request),
+    response: line.response ? message(line.response) : null,
+    prevHash: bytes(line.prevHash),
+    recordHash: bytes(line.recordHash),
   };
 }

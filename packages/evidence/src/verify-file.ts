@@ -4,7 +4,7 @@ import { createReadStream } from 'node:fs';
 import { memberIdOfSigner, messageDigestFromHashes, verifyEnvelope, type MessageKind } from '@jplink/exchange';
 import type { ParsedCertificate } from '@jplink/pki';
 import { EvidenceFormatError, type FormatIssue } from './errors.ts';
-import { ARCHIVE_FORMAT, ENTRY, type ArchiveManifest, type EvidenceLimits, type Manifest, type RecordLine, type RecordMessage, type TimestampProof } from './format.ts';
+import { ENTRY, EVIDENCE_FORMAT, archiveManifestOf, recordsEntryOf, type ArchiveManifest, type EvidenceLimits, type Manifest, type RecordLine, type RecordMessage, type TimestampProof } from './format.ts';
 import { recordHash } from './record-hash.ts';
 import { hashedRecordOf } from './record-line.ts';
 import type { FileSummary, Problem, ProblemCode, Warning, WarningCode } from './report.ts';
@@ -194,7 +194,7 @@ async function checkMessages(state: FileState, r: RecordLine): Promise<void> {
 
 function checkQuery(state: FileState, r: RecordLine): void {
   const { manifest } = state;
-  if (manifest.format === ARCHIVE_FORMAT) return;
+  if (manifest.format !== EVIDENCE_FORMAT) return;
   const query = manifest.query;
   const matches = 'messageId' in query ? r.messageId === query.messageId : r.xRoadId === query.xRoadId;
   if (!matches) state.findings.problem('format', `the record does not match the evidence query ${JSON.stringify(query)}`, { recordId: r.id, entry: ENTRY.records });
@@ -213,7 +213,7 @@ export async function verifyFile(file: string, context: VerifyFileContext, findi
     return { summary };
   }
   const { manifest } = zip;
-  const archive = manifest.format === ARCHIVE_FORMAT ? manifest : undefined;
+  const archive = archiveManifestOf(manifest);
   summary.kind = archive ? 'archive' : 'evidence';
   summary.securityServer = manifest.securityServer;
   if (archive) {
@@ -270,7 +270,7 @@ export async function verifyFile(file: string, context: VerifyFileContext, findi
 
   const inManifest = { entry: ENTRY.manifest };
   if (summary.records !== manifest.records.count) {
-    findings.problem(archive ? 'chain-broken' : 'format', `records.count is ${manifest.records.count}, but records.jsonl has ${summary.records} lines`, inManifest);
+    findings.problem(archive ? 'chain-broken' : 'format', `records.count is ${manifest.records.count}, but ${recordsEntryOf(manifest.format)} has ${summary.records} records`, inManifest);
   }
   if (!archive) return { summary };
   if (first && (first.id !== archive.records.firstId || first.prevHash !== archive.records.firstPrevHash)) {

@@ -1,11 +1,15 @@
 // Reads an archive or evidence file (evidence.md §2–§3): checks the zip's structure (exactly the
 // four entries, stored or deflated, sizes within limits), parses and validates manifest.json,
-// timestamps.json and certificates.json, and streams records.jsonl line by line.
+// timestamps.json and certificates.json, and streams the records: records.jsonl line by line, or
+// records.pgcopy record by record, each with the timestamp proof the reader derives from the
+// records of the timestamp's range (§2.3).
 import type { Readable } from 'node:stream';
+import { buildHashTree } from '@jplink/exchange';
 import yauzl from 'yauzl';
 import { EvidenceFormatError, type FormatIssue } from './errors.ts';
-import { DEFAULT_LIMITS, ENTRY, ENTRY_NAMES, certificatesSchema, parseManifest, recordLineSchema, timestampsSchema, validate } from './format.ts';
+import { ARCHIVE_FORMAT_PGCOPY, DEFAULT_LIMITS, ENTRY, ENTRY_NAMES, certificatesSchema, parseManifest, recordLineSchema, recordsEntryOf, timestampsSchema, validate } from './format.ts';
 import type { CertificateFileEntry, EntryName, EvidenceLimits, Manifest, RecordLine, TimestampEntry } from './format.ts';
+import { FIELD, PgCopyError, PgCopyReader, recordLineOfTuple, tupleId } from './pgcopy.ts';
 
 /** One line of records.jsonl: the validated record, or what is wrong with the line (reading goes on). */
 export type RecordLineResult = { line: number; record: RecordLine } | { line: number; issue: FormatIssue };
@@ -39,6 +43,7 @@ function limitOf(limits: EvidenceLimits, name: EntryName): number {
     case ENTRY.certificates:
       return limits.certificatesBytes;
     case ENTRY.records:
+    case ENTRY.recordsPgCopy:
       return limits.recordsBytes;
   }
 }
@@ -121,10 +126,101 @@ function parseRecordLine(bytes: Buffer, line: number): RecordLineResult {
   } catch (error) {
     return { line, issue: { ...where, message: `the line is ${(error as Error).message}` } };
   }
+  return validRecord(json, line, where);
+}
+
+function validRecord(json: unknown, line: number, where: { entry: string; line: number }): RecordLineResult {
   const result = validate(recordLineSchema, json);
   if ('ok' in result) return { line, record: result.ok };
   const recordId = recordIdOf(json);
   return { line, issue: { ...where, ...(recordId ? { recordId } : {}), message: result.issue } };
+}
+
+/** Record hashes (32 bytes each) gathered into one growing buffer. */
+class HashList {
+  #bytes = Buffer.allocUnsafe(32 * 64);
+  count = 0;
+  push(hash: Buffer): void {
+    if ((this.count + 1) * 32 > this.#bytes.length) {
+      const bigger = Buffer.allocUnsafe(this.#bytes.length * 2);
+      this.#bytes.copy(bigger);
+      this.#bytes = bigger;
+    }
+    hash.copy(this.#bytes, this.count * 32);
+    this.count += 1;
+  }
+  leaves(): Buffer[] {
+    return Array.from({ length: this.count }, (_, i) => this.#bytes.subarray(i * 32, i * 32 + 32));
+  }
+}
+
+/** Reads records.pgcopy, yielding each tuple that has been read; a damaged stream throws EvidenceFormatError after the tuples before the damage. */
+async function* tuples(stream: Readable, limits: EvidenceLimits) {
+  const reader = new PgCopyReader({ maxTupleBytes: limits.recordLineBytes });
+  let count = 0;
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      for (const tuple of reader.push(chunk)) {
+        count += 1;
+        yield tuple;
+      }
+    }
+    reader.end();
+  } catch (cause) {
+    if (cause instanceof EvidenceFormatError) throw cause;
+    const message = cause instanceof PgCopyError ? cause.message : `cannot be read: ${(cause as Error).message}`;
+    throw new EvidenceFormatError([{ entry: ENTRY.recordsPgCopy, line: cause instanceof PgCopyError ? cause.record : count + 1, message }], { cause });
+  } finally {
+    stream.destroy();
+  }
+}
+
+/**
+ * The records of records.pgcopy, in two passes. The first reads each record's id and record hash
+ * and gathers, for each timestamp of timestamps.json, the hashes of the records in its range in
+ * file order; the second yields each record as a record line with the proof of its hash in the
+ * tree of those hashes — so a record missing from, added to or changed in a timestamp's range
+ * gives proofs that do not lead to the timestamp's tree root, as the verifier reports.
+ */
+async function* pgCopyRecords(open: () => Promise<Readable>, timestamps: readonly TimestampEntry[], limits: EvidenceLimits): AsyncGenerator<RecordLineResult> {
+  const ranges = timestamps.map((t) => ({ id: t.id, first: BigInt(t.firstRecordId), last: BigInt(t.lastRecordId), hashes: new HashList() }));
+  const rangeOf = (id: bigint) => ranges.find((r) => r.first <= id && id <= r.last);
+  // Pass 1. A damaged stream is reported by pass 2, at the same record.
+  try {
+    for await (const tuple of tuples(await open(), limits)) {
+      const id = tupleId(tuple);
+      const hash = tuple[FIELD.record_hash];
+      if (id === undefined || !hash || hash.length !== 32) continue;
+      rangeOf(BigInt(id))?.hashes.push(hash);
+    }
+  } catch (error) {
+    if (!(error instanceof EvidenceFormatError)) throw error;
+  }
+  // Pass 2, one timestamp's tree at a time (records come in id order).
+  let tree: { range: (typeof ranges)[number]; proofs: string[][]; next: number } | undefined;
+  let line = 0;
+  for await (const tuple of tuples(await open(), limits)) {
+    line += 1;
+    const where = { entry: ENTRY.recordsPgCopy, line };
+    let record: RecordLine;
+    try {
+      record = recordLineOfTuple(tuple);
+    } catch (error) {
+      const recordId = tupleId(tuple);
+      yield { line, issue: { ...where, ...(recordId ? { recordId } : {}), message: (error as Error).message } };
+      continue;
+    }
+    const range = tuple[FIELD.record_hash]?.length === 32 ? rangeOf(BigInt(record.id)) : undefined;
+    if (range && range.hashes.count > 0) {
+      if (tree?.range !== range) {
+        tree = { range, proofs: buildHashTree(range.hashes.leaves()).proofs.map((p) => p.map((h) => h.toString('base64'))), next: 0 };
+      }
+      const leafIndex = tree.next++;
+      const proof = tree.proofs[leafIndex];
+      if (proof) record.timestamp = { id: range.id, leafIndex, treeSize: range.hashes.count, proof };
+    }
+    yield validRecord(record, line, where);
+  }
 }
 
 /**
@@ -147,6 +243,8 @@ export async function openEvidenceZip(path: string, options: OpenEvidenceZipOpti
   try {
     if (zip.entryCount > MAX_ENTRIES) throw new EvidenceFormatError([{ message: `the zip has ${zip.entryCount} entries; an evidence file has exactly ${ENTRY_NAMES.length}` }]);
     const entries = new Map<EntryName, yauzl.Entry>();
+    // Which records entry a file has depends on its manifest's format; both names are read here
+    // and checked against the format below.
     const issues: FormatIssue[] = [];
     for await (const entry of zip.eachEntry()) {
       const name = entry.fileName as EntryName;
@@ -158,7 +256,20 @@ export async function openEvidenceZip(path: string, options: OpenEvidenceZipOpti
         issues.push({ entry: name, message: `the entry is ${entry.uncompressedSize} bytes uncompressed, more than the limit of ${limitOf(limits, name)}` });
       } else entries.set(name, entry);
     }
-    for (const name of ENTRY_NAMES) if (!entries.has(name) && !issues.some((i) => i.entry === name)) issues.push({ entry: name, message: 'the entry is missing' });
+    const recordsNames: string[] = [ENTRY.records, ENTRY.recordsPgCopy];
+    const noRecords = !recordsNames.some((name) => entries.has(name as EntryName) || issues.some((i) => i.entry === name));
+    for (const name of [ENTRY.manifest, ENTRY.records, ENTRY.timestamps, ENTRY.certificates]) {
+      if (name === ENTRY.records) {
+        if (noRecords) issues.push({ entry: name, message: `the entry is missing (${ENTRY.recordsPgCopy} in a ${ARCHIVE_FORMAT_PGCOPY} archive)` });
+      } else if (!entries.has(name) && !issues.some((i) => i.entry === name)) issues.push({ entry: name, message: 'the entry is missing' });
+    }
+    const checkRecordsEntry = (format: string) => {
+      const wanted = recordsEntryOf(format);
+      const other = wanted === ENTRY.records ? ENTRY.recordsPgCopy : ENTRY.records;
+      if (entries.has(other)) issues.push({ entry: other, message: `unexpected entry in a ${format} file (its records are ${wanted})` });
+      if (!entries.has(wanted) && !noRecords && !issues.some((i) => i.entry === wanted)) issues.push({ entry: wanted, message: 'the entry is missing' });
+      return entries.get(wanted);
+    };
 
     const json = async <T>(name: EntryName, parse: (value: unknown) => { ok: T } | { issue: string }): Promise<T | undefined> => {
       const entry = entries.get(name);
@@ -183,7 +294,7 @@ export async function openEvidenceZip(path: string, options: OpenEvidenceZipOpti
     });
     const timestamps = await json(ENTRY.timestamps, (v) => validate(timestampsSchema, v));
     const certificates = await json(ENTRY.certificates, (v) => validate(certificatesSchema, v));
-    const recordsEntry = entries.get(ENTRY.records);
+    const recordsEntry = manifest ? checkRecordsEntry(manifest.format) : undefined;
     if (issues.length > 0 || !manifest || !timestamps || !certificates || !recordsEntry) throw new EvidenceFormatError(issues);
 
     const opened = zip;
@@ -198,12 +309,22 @@ export async function openEvidenceZip(path: string, options: OpenEvidenceZipOpti
       async *records() {
         if (started) throw new Error('records() can be read only once');
         started = true;
-        let stream: Readable;
-        try {
-          stream = await opened.openReadStreamPromise(recordsEntry);
-        } catch (cause) {
-          throw new EvidenceFormatError([{ entry: ENTRY.records, message: `cannot be read: ${(cause as Error).message}` }], { cause });
+        const open = async (): Promise<Readable> => {
+          try {
+            return await opened.openReadStreamPromise(recordsEntry);
+          } catch (cause) {
+            throw new EvidenceFormatError([{ entry: recordsEntry.fileName, message: `cannot be read: ${(cause as Error).message}` }], { cause });
+          }
+        };
+        if (recordsEntry.fileName === ENTRY.recordsPgCopy) {
+          try {
+            yield* pgCopyRecords(open, timestamps, limits);
+          } finally {
+            close();
+          }
+          return;
         }
+        const stream = await open();
         let line = 0;
         try {
           for await (const item of lines(stream, limits.recordLineBytes)) {

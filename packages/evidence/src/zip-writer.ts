@@ -1,5 +1,6 @@
-// Writes an archive or evidence file (evidence.md §2–§3): a zip with manifest.json,
-// records.jsonl (streamed, one record per line), timestamps.json and certificates.json.
+// Writes an archive or evidence file (evidence.md §2–§3): a zip with manifest.json, the records
+// (records.jsonl, one record per line, or records.pgcopy, PostgreSQL's binary COPY of them;
+// streamed), timestamps.json and certificates.json.
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { access, open, rename, rm } from 'node:fs/promises';
@@ -10,23 +11,29 @@ import { pipeline } from 'node:stream/promises';
 import { crc32 as nativeCrc32, deflateRawSync } from 'node:zlib';
 import yazl from 'yazl';
 import { EvidenceFormatError, type FormatIssue } from './errors.ts';
-import { ARCHIVE_FORMAT, ENTRY, NO_PREVIOUS_ARCHIVE, certificatesSchema, parseManifest, recordLineSchema, timestampsSchema, validate } from './format.ts';
+import { ARCHIVE_FORMAT_PGCOPY, ENTRY, NO_PREVIOUS_ARCHIVE, archiveManifestOf, certificatesSchema, parseManifest, recordLineSchema, recordsEntryOf, timestampsSchema, validate } from './format.ts';
 import type { CertificateFileEntry, Manifest, RecordLine, TimestampEntry } from './format.ts';
+import { FIELD, PgCopyError, PgCopyReader, tupleId } from './pgcopy.ts';
 import { storedEnvelopeHashes } from './stored-envelope.ts';
 
 export interface EvidenceZipContent {
   /** The manifest (archive or evidence kind); its `records` must describe exactly the records given. */
   manifest: Manifest;
-  /** The records in id order; read once, as the zip is written. */
-  records: AsyncIterable<RecordLine | SerializedRecordLine> | Iterable<RecordLine | SerializedRecordLine>;
+  /**
+   * The records in id order; read once, as the zip is written: record lines (records.jsonl), or
+   * for a `jplink-log-archive/2` manifest the bytes of records.pgcopy.
+   */
+  records: AsyncIterable<RecordLine | SerializedRecordLine> | Iterable<RecordLine | SerializedRecordLine> | PgCopyRecords;
   /** Every timestamp a record refers to (more are allowed). */
   timestamps: readonly TimestampEntry[];
   /**
    * Every certificate and OCSP response the records' stored envelopes name, and the `ca`
    * certificates for chains to the root; or a function giving them, called once after the last
-   * record was read (so a caller can collect what the records name while they stream, in one pass).
+   * record was read with the SHA-256 (base64) of every certificate and OCSP response the records
+   * name, where the writer reads them (record objects and records.pgcopy; not serialised lines) —
+   * so a caller can collect what the records name while they stream, in one pass.
    */
-  certificates: readonly CertificateFileEntry[] | (() => Promise<readonly CertificateFileEntry[]>);
+  certificates: readonly CertificateFileEntry[] | ((named: ReadonlySet<string>) => Promise<readonly CertificateFileEntry[]>);
   /**
    * Validate every record line against the schema (default true). A caller whose lines come from
    * `toRecordLine` over stored rows may turn it off: the id order, timestamp and certificate
@@ -43,6 +50,15 @@ export interface EvidenceZipContent {
 }
 
 export type RecordCompression = 'auto' | 'deflate' | 'store';
+
+/** records.pgcopy of a `jplink-log-archive/2` archive: the binary COPY stream, as PostgreSQL writes it (pgcopy.ts). */
+export interface PgCopyRecords {
+  pgcopy: AsyncIterable<Buffer>;
+}
+
+function isPgCopy(records: EvidenceZipContent['records']): records is PgCopyRecords {
+  return typeof (records as PgCopyRecords).pgcopy === 'object';
+}
 
 /** Bytes of records.jsonl that `auto` tries to deflate before choosing. */
 const COMPRESSION_SAMPLE_BYTES = 64 * 1024;
@@ -103,36 +119,72 @@ function checkManifest(manifest: Manifest): Manifest {
   const parsed = parseManifest(manifest);
   if ('issue' in parsed) invalid([{ entry: ENTRY.manifest, message: parsed.issue }]);
   const m = parsed.manifest;
-  if (m.format === ARCHIVE_FORMAT && (m.sequence === 1) !== (m.previousArchiveSha256 === NO_PREVIOUS_ARCHIVE)) {
+  const archive = archiveManifestOf(m);
+  if (archive && (archive.sequence === 1) !== (archive.previousArchiveSha256 === NO_PREVIOUS_ARCHIVE)) {
     invalid([{ entry: ENTRY.manifest, message: 'previousArchiveSha256 must be 64 zeros for sequence 1 and only then' }]);
   }
   return m;
 }
 
+/** What the records entry has shown of the records, for the checks against the manifest at its end. */
+interface RecordTally {
+  count: number;
+  first?: { id: string; prevHash: string };
+  last?: { id: string };
+  previousId?: bigint;
+}
+
+/** One more record: ids increase; remembers the first and last. */
+function tally(t: RecordTally, id: string, prevHash: () => string, where: Omit<FormatIssue, 'message'>): void {
+  const numeric = BigInt(id);
+  if (t.previousId !== undefined && numeric <= t.previousId) invalid([{ ...where, recordId: id, message: `records must be in increasing id order (after ${t.previousId})` }]);
+  t.previousId = numeric;
+  t.first ??= { id, prevHash: prevHash() };
+  t.last = { id };
+}
+
+/** The count (and for an archive the first and last id and the first prevHash) agree with the manifest. */
+function checkTally(t: RecordTally, manifest: Manifest): void {
+  const expected = manifest.records.count;
+  if (t.count !== expected) invalid([{ entry: ENTRY.manifest, message: `records.count is ${expected}, but ${t.count} records were given` }]);
+  const archive = archiveManifestOf(manifest);
+  if (archive && t.first && t.last) {
+    const r = archive.records;
+    if (r.firstId !== t.first.id || r.lastId !== t.last.id) invalid([{ entry: ENTRY.manifest, message: `records run from ${t.first.id} to ${t.last.id}, the manifest says ${r.firstId} to ${r.lastId}` }]);
+    if (r.firstPrevHash !== t.first.prevHash) invalid([{ entry: ENTRY.manifest, message: 'records.firstPrevHash is not the prevHash of the first record' }]);
+  }
+}
+
+/** Notes the certificate and OCSP response a stored envelope names (the first record naming each). */
+function noteNamed(named: Map<string, NamedCertificate>, signature: Uint8Array, line: number, recordId: string): void {
+  const hashes = storedEnvelopeHashes(signature);
+  if (!hashes) return; // written as stored; the verifier reports it
+  for (const [kind, sha256] of [['certificate', hashes.certificate], ['ocsp', hashes.ocsp]] as const) {
+    const key = `${kind}:${sha256}`;
+    if (!named.has(key)) named.set(key, { kind, sha256, line, recordId });
+  }
+}
+
 /**
- * Validates each record as it streams and checks what the manifest and the other entries say
- * about the records: the count (and for an archive the first and last id and the first prevHash),
- * ids in increasing order, a timestamp on every archived record, and that every timestamp and
- * certificate a record names is in the file.
+ * Validates each record line as it streams and checks what the manifest and the other entries
+ * say about the records: the count (and for an archive the first and last id and the first
+ * prevHash), ids in increasing order, a timestamp on every archived record, and that every
+ * timestamp a record names is in the file. Collects the certificates the records name.
  */
-async function* recordBytes(
+async function* recordLineBytes(
+  records: Exclude<EvidenceZipContent['records'], PgCopyRecords>,
   content: EvidenceZipContent,
   manifest: Manifest,
-  /** The certificates when given up front (the references are then checked here), else undefined. */
-  certificates: readonly CertificateFileEntry[] | undefined,
-  named: NamedCertificate[],
+  named: Map<string, NamedCertificate>,
 ): AsyncGenerator<Buffer> {
   const timestampIds = new Set(content.timestamps.map((t) => t.id));
-  const archive = manifest.format === ARCHIVE_FORMAT ? manifest : undefined;
-  let previousId: bigint | undefined;
-  let first: { id: string; prevHash: string } | undefined;
-  let last: { id: string; prevHash: string } | undefined;
-  let count = 0;
+  const archive = archiveManifestOf(manifest);
+  const t: RecordTally = { count: 0 };
   const validateRecords = content.validateRecords ?? true;
   const chunk = new ChunkBuilder();
-  for await (const record of content.records) {
-    count += 1;
-    const where = { entry: ENTRY.records, line: count };
+  for await (const record of records) {
+    t.count += 1;
+    const where = { entry: ENTRY.records, line: t.count };
     let id: string;
     let prevHash: string;
     let timestampId: string | undefined;
@@ -147,38 +199,69 @@ async function* recordBytes(
         if ('issue' in result) invalid([{ ...where, message: result.issue }]);
         line = result.ok;
       }
-      for (const message of line.response ? [line.request, line.response] : [line.request]) {
-        const hashes = storedEnvelopeHashes(Buffer.from(message.signature, 'base64'));
-        if (!hashes) continue; // written as stored; the verifier reports it
-        named.push({ kind: 'certificate', sha256: hashes.certificate, line: count, recordId: line.id }, { kind: 'ocsp', sha256: hashes.ocsp, line: count, recordId: line.id });
-      }
+      for (const message of line.response ? [line.request, line.response] : [line.request]) noteNamed(named, Buffer.from(message.signature, 'base64'), t.count, line.id);
       ({ id, prevHash } = line);
       timestampId = line.timestamp?.id;
       text = JSON.stringify(line);
     }
-    const numeric = BigInt(id);
-    if (previousId !== undefined && numeric <= previousId) invalid([{ ...where, recordId: id, message: `records must be in increasing id order (after ${previousId})` }]);
+    tally(t, id, () => prevHash, where);
     if (timestampId !== undefined && !timestampIds.has(timestampId)) invalid([{ ...where, recordId: id, message: `timestamp ${timestampId} is not in timestamps.json` }]);
     if (archive && timestampId === undefined) invalid([{ ...where, recordId: id, message: 'an archived record must have a timestamp' }]);
-    previousId = numeric;
-    first ??= { id, prevHash };
-    last = { id, prevHash };
-    const full = chunk.addLine(text);
-    if (full) yield full;
+    for (const full of chunk.add(text, true)) yield full;
   }
   const rest = chunk.take();
   if (rest) yield rest;
-  if (certificates) checkNamed(named, certificates);
-  const expected = manifest.records.count;
-  if (count !== expected) invalid([{ entry: ENTRY.manifest, message: `records.count is ${expected}, but ${count} records were given` }]);
-  if (archive && first && last) {
-    const r = archive.records;
-    if (r.firstId !== first.id || r.lastId !== last.id) invalid([{ entry: ENTRY.manifest, message: `records run from ${first.id} to ${last.id}, the manifest says ${r.firstId} to ${r.lastId}` }]);
-    if (r.firstPrevHash !== first.prevHash) invalid([{ entry: ENTRY.manifest, message: 'records.firstPrevHash is not the prevHash of the first record' }]);
-  }
+  checkTally(t, manifest);
 }
 
-/** A certificate or OCSP response a record line names, and where (checked once certificates.json is known). */
+/**
+ * Passes a binary COPY stream (records.pgcopy) through unchanged while reading its framing: twenty
+ * fields per record, a header and a trailer; ids in increasing order; every record inside the
+ * range of a timestamp of timestamps.json; the count, first and last id and first prevHash as the
+ * manifest says. Collects the certificates the records name. The rest of each record is the
+ * caller's (PostgreSQL's) to answer for; the verifier checks it.
+ */
+async function* pgCopyBytes(source: AsyncIterable<Buffer>, content: EvidenceZipContent, manifest: Manifest, named: Map<string, NamedCertificate>): AsyncGenerator<Buffer> {
+  const ranges = content.timestamps.map((ts) => ({ first: BigInt(ts.firstRecordId), last: BigInt(ts.lastRecordId) })).sort((a, b) => (a.first < b.first ? -1 : a.first > b.first ? 1 : 0));
+  let range = 0;
+  const reader = new PgCopyReader({ maxTupleBytes: Number.MAX_SAFE_INTEGER });
+  const t: RecordTally = { count: 0 };
+  const chunk = new ChunkBuilder();
+  const entry = ENTRY.recordsPgCopy;
+  for await (const piece of source) {
+    let tuples;
+    try {
+      tuples = reader.push(piece);
+    } catch (error) {
+      if (error instanceof PgCopyError) invalid([{ entry, line: error.record, message: error.message }]);
+      throw error;
+    }
+    for (const tuple of tuples) {
+      t.count += 1;
+      const where = { entry, line: t.count };
+      const id = tupleId(tuple);
+      if (id === undefined) invalid([{ ...where, message: 'the id field is not an int8' }]);
+      tally(t, id, () => tuple[FIELD.prev_hash]?.toString('base64') ?? '', where);
+      const numeric = BigInt(id);
+      while (range < ranges.length && ranges[range]!.last < numeric) range += 1;
+      const covering = ranges[range];
+      if (!covering || covering.first > numeric) invalid([{ ...where, recordId: id, message: 'an archived record must be in the range of a timestamp of timestamps.json' }]);
+      for (const signature of [tuple[FIELD.request_signature], tuple[FIELD.response_signature]]) if (signature) noteNamed(named, signature, t.count, id);
+    }
+    for (const full of chunk.add(piece, false)) yield full;
+  }
+  try {
+    reader.end();
+  } catch (error) {
+    if (error instanceof PgCopyError) invalid([{ entry, line: error.record, message: error.message }]);
+    throw error;
+  }
+  const rest = chunk.take();
+  if (rest) yield rest;
+  checkTally(t, manifest);
+}
+
+/** A certificate or OCSP response a record names, and where first (checked once certificates.json is known). */
 interface NamedCertificate {
   kind: 'certificate' | 'ocsp';
   sha256: string;
@@ -186,29 +269,43 @@ interface NamedCertificate {
   recordId: string;
 }
 
-function checkNamed(named: readonly NamedCertificate[], certificates: readonly CertificateFileEntry[]): void {
+function checkNamed(named: ReadonlyMap<string, NamedCertificate>, certificates: readonly CertificateFileEntry[], entry: string): void {
   const present = new Set(certificates.map((c) => `${c.kind}:${c.sha256}`));
-  for (const n of named) {
+  for (const n of named.values()) {
     if (!present.has(`${n.kind}:${n.sha256}`)) {
-      invalid([{ entry: ENTRY.records, line: n.line, recordId: n.recordId, message: `the ${n.kind === 'ocsp' ? 'OCSP response' : 'signer certificate'} ${n.sha256} is not in certificates.json` }]);
+      invalid([{ entry, line: n.line, recordId: n.recordId, message: `the ${n.kind === 'ocsp' ? 'OCSP response' : 'signer certificate'} ${n.sha256} is not in certificates.json` }]);
     }
   }
 }
 
-/** Record lines gathered into pieces of about CHUNK_BYTES (fewer, larger stream writes), each line copied once. */
+/** Bytes gathered into pieces of about CHUNK_BYTES (fewer, larger stream writes), each byte copied once. */
 class ChunkBuilder {
   #buffer = Buffer.allocUnsafe(CHUNK_BYTES);
   #used = 0;
-  /** Appends a line and its newline; returns the gathered piece when the line did not fit after it. */
-  addLine(text: string | Buffer): Buffer | undefined {
-    const length = typeof text === 'string' ? Buffer.byteLength(text, 'utf8') : text.length;
-    const full = this.#used + length + 1 > this.#buffer.length ? this.take() : undefined;
-    if (length + 1 > this.#buffer.length) this.#buffer = Buffer.allocUnsafe(length + 1);
-    this.#used += typeof text === 'string' ? this.#buffer.write(text, this.#used, 'utf8') : text.copy(this.#buffer, this.#used);
-    this.#buffer[this.#used++] = 0x0a;
+  /** Appends `data` (and a newline when `line`); returns the pieces that filled up. */
+  add(data: string | Buffer, line: boolean): Buffer[] {
+    const full: Buffer[] = [];
+    const length = (typeof data === 'string' ? Buffer.byteLength(data, 'utf8') : data.length) + (line ? 1 : 0);
+    if (typeof data === 'string' || line) {
+      // A line is kept whole in one piece.
+      if (this.#used + length > this.#buffer.length) {
+        const taken = this.take();
+        if (taken) full.push(taken);
+      }
+      if (length > this.#buffer.length) this.#buffer = Buffer.allocUnsafe(length);
+      this.#used += typeof data === 'string' ? this.#buffer.write(data, this.#used, 'utf8') : data.copy(this.#buffer, this.#used);
+      if (line) this.#buffer[this.#used++] = 0x0a;
+      return full;
+    }
+    for (let at = 0; at < data.length; ) {
+      const copied = data.copy(this.#buffer, this.#used, at);
+      this.#used += copied;
+      at += copied;
+      if (this.#used === this.#buffer.length) full.push(this.take()!);
+    }
     return full;
   }
-  /** What has been gathered (undefined when nothing); the next lines go to a new piece. */
+  /** What has been gathered (undefined when nothing); what comes next goes to a new piece. */
   take(): Buffer | undefined {
     if (this.#used === 0) return undefined;
     const out = this.#buffer.subarray(0, this.#used);
@@ -262,21 +359,26 @@ export async function writeEvidenceZip(outPath: string, content: EvidenceZipCont
       held.push(chunk);
       heldBytes += chunk.length;
       if (heldBytes < CHUNK_BYTES) return done();
-      const out = Buffer.concat(held, heldBytes);
+      const out = held.length === 1 ? held[0]! : Buffer.concat(held, heldBytes);
       held = [];
       heldBytes = 0;
       done(null, out);
     },
     flush(done) {
-      done(null, heldBytes > 0 ? Buffer.concat(held, heldBytes) : undefined);
+      done(null, heldBytes === 0 ? undefined : held.length === 1 ? held[0] : Buffer.concat(held, heldBytes));
     },
   });
-  const named: NamedCertificate[] = [];
-  const chunks = recordBytes(content, manifest, given, named);
+  const named = new Map<string, NamedCertificate>();
+  const recordsEntry = recordsEntryOf(manifest.format);
+  const source = content.records;
+  if (isPgCopy(source) !== (manifest.format === ARCHIVE_FORMAT_PGCOPY)) {
+    invalid([{ entry: ENTRY.manifest, message: `a ${manifest.format} file takes its records as ${recordsEntry}` }]);
+  }
+  const chunks = isPgCopy(source) ? pgCopyBytes(source.pgcopy, content, manifest, named) : recordLineBytes(source, content, manifest, named);
   const lazy = content.certificates;
   async function* certificateBytes(): AsyncGenerator<Buffer> {
-    const list = given ?? validCertificates(await (lazy as () => Promise<readonly CertificateFileEntry[]>)());
-    if (!given) checkNamed(named, list);
+    const list = given ?? validCertificates(await (lazy as (named: ReadonlySet<string>) => Promise<readonly CertificateFileEntry[]>)(new Set([...named.values()].map((n) => n.sha256))));
+    checkNamed(named, list, recordsEntry);
     yield Buffer.from(JSON.stringify(list), 'utf8');
   }
   let records: Readable | undefined;
@@ -289,7 +391,7 @@ export async function writeEvidenceZip(outPath: string, content: EvidenceZipCont
     const head = await chunks.next();
     // One chunk read ahead (Readable.from would otherwise buffer 16, 4 MiB).
     records = Readable.from(prepend(head, chunks), { highWaterMark: 1 });
-    const recordsFailed = addStream(zip, records, ENTRY.records, mtime, deflateRecords(content.compression ?? 'auto', head.done ? undefined : head.value));
+    const recordsFailed = addStream(zip, records, recordsEntry, mtime, deflateRecords(content.compression ?? 'auto', head.done ? undefined : head.value));
     zip.addBuffer(Buffer.from(JSON.stringify(timestamps.ok), 'utf8'), ENTRY.timestamps, { mtime });
     // Read by the zip only after the records (entries are written in order).
     certificatesStream = Readable.from(certificateBytes());

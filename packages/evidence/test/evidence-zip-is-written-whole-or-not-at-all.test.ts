@@ -117,7 +117,7 @@ describe('openEvidenceZip', () => {
     const empty = (await openEvidenceZip(join(dir.dir, 'empty.zip')).catch((e: unknown) => e)) as EvidenceFormatError;
     expect(empty.issues.map((i) => [i.entry, i.message])).toEqual([
       ['manifest.json', 'the entry is missing'],
-      ['records.jsonl', 'the entry is missing'],
+      ['records.jsonl', 'the entry is missing (records.pgcopy in a jplink-log-archive/2 archive)'],
       ['timestamps.json', 'the entry is missing'],
       ['certificates.json', 'the entry is missing'],
     ]);

@@ -117,6 +117,7 @@ export async function createSecurityServer(config: SecurityServerConfig, deps: S
   log.useGate(timestamper);
   const archiver = new Archiver({
     db,
+    database,
     conf,
     logger,
     now,

@@ -5,7 +5,8 @@
 import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { archiveFileName, verifyEvidence } from '@jplink/evidence';
+import { PgCopyReader, archiveFileName, recordLineOfTuple, verifyEvidence } from '@jplink/evidence';
+import { recordsPgCopy } from '../src/db/archives.ts';
 import { http, tempDir } from '@jplink/testing';
 import { CONSUMER_SUBSYSTEM, PROVIDER_SUBSYSTEM, adminClient, startTestNetwork, type RunningSs, type TestNetwork } from './helpers/network.ts';
 
@@ -51,6 +52,20 @@ describe('archives', () => {
     // Retention 30 days (default): the archived rows stay in the database.
     const rows = await net.consumer.ss.database.db.selectFrom('log_records').select('id').execute();
     expect(rows.length).toBe(13);
+  });
+
+  it('reads the log for records.pgcopy in pages of ids, joined under one header and trailer', async () => {
+    const { database } = net.consumer.ss;
+    const ids = (await database.db.selectFrom('log_records').select('id').orderBy('id').execute()).map((r) => r.id);
+    expect(ids.length).toBeGreaterThan(7);
+    for (const pageIds of [1n, 3n, 2000n]) {
+      const chunks: Buffer[] = [];
+      for await (const chunk of recordsPgCopy(database, '0', ids[ids.length - 1]!, pageIds)) chunks.push(chunk);
+      const reader = new PgCopyReader({ maxTupleBytes: 1 << 24 });
+      const tuples = reader.push(Buffer.concat(chunks));
+      reader.end();
+      expect(tuples.map((t) => recordLineOfTuple(t).id)).toEqual(ids);
+    }
   });
 
   it('moves aside a file left by a run that stopped before recording it, and continues the chain', async () => {

@@ -24,12 +24,15 @@ import {
 import type { KeyObject } from 'node:crypto';
 import {
   ARCHIVE_FORMAT,
+  ARCHIVE_FORMAT_PGCOPY,
   CertificateCatalog,
   EVIDENCE_FORMAT,
   GENESIS_HASH,
   NO_PREVIOUS_ARCHIVE,
   archiveFileName,
+  encodeRecordsPgCopy,
   recordHash,
+  storedRecordOfLine,
   storedEnvelopeBytes,
   timestampImprint,
   timestampedData,
@@ -287,17 +290,23 @@ export function archiveContents(log: LogFixture, sizes = [3, 3, 3]): ArchiveCont
 /**
  * Writes the archives in order as the archiver does — each manifest's record range taken from its
  * (possibly tampered) records and previousArchiveSha256 from the file written before — and
- * returns their paths.
+ * returns their paths. `pgcopy`: as `jplink-log-archive/2`, the records in PostgreSQL's binary
+ * COPY format without proofs (the archives must then hold whole timestamp ranges).
  */
-export async function writeArchives(dir: string, contents: ArchiveContent[]): Promise<string[]> {
+export async function writeArchives(dir: string, contents: ArchiveContent[], options: { pgcopy?: boolean | ((sequence: number) => boolean) } = {}): Promise<string[]> {
   const files: string[] = [];
   let previous = NO_PREVIOUS_ARCHIVE;
   for (const content of contents) {
     const { records, manifest } = content;
     manifest.records = { count: records.length, firstId: records[0]!.id, lastId: records[records.length - 1]!.id, firstPrevHash: records[0]!.prevHash };
     manifest.previousArchiveSha256 = manifest.sequence === 1 ? NO_PREVIOUS_ARCHIVE : previous;
+    const pgcopy = typeof options.pgcopy === 'function' ? options.pgcopy(manifest.sequence) : options.pgcopy === true;
+    if (pgcopy) manifest.format = ARCHIVE_FORMAT_PGCOPY;
     const file = join(dir, archiveFileName(manifest.securityServer, manifest.group, manifest.sequence));
-    previous = await writeEvidenceZip(file, { ...content, records });
+    const bytes = async function* () {
+      yield encodeRecordsPgCopy(records.map(storedRecordOfLine));
+    };
+    previous = await writeEvidenceZip(file, { ...content, records: pgcopy ? { pgcopy: bytes() } : records });
     files.push(file);
   }
   return files;

@@ -1,5 +1,8 @@
 // Queries of the message-log archiver and the evidence export (docs/protocols/evidence.md §2–§3).
 import { sql } from 'kysely';
+import { to as copyTo } from 'pg-copy-streams';
+import { quoteIdentifier, type Database } from '@jplink/db';
+import { PGCOPY_SIGNATURE, RECORD_COLUMNS } from '@jplink/evidence';
 import type { SecurityServerDb } from './database.ts';
 
 export type ArchiveGrouping = 'none' | 'member' | 'subsystem';
@@ -112,4 +115,67 @@ export async function deleteArchivedRecords(db: SecurityServerDb, archivedThroug
 export async function recordsForEvidence(db: SecurityServerDb, query: { messageId: string } | { xRoadId: string }) {
   const base = db.selectFrom('log_records').selectAll().orderBy('id').limit(1000);
   return 'messageId' in query ? base.where('message_id', '=', query.messageId).execute() : base.where('x_road_id', '=', query.xRoadId).execute();
+}
+
+/** Record ids per COPY statement of recordsPgCopy (a statement holds its connection and snapshot while it runs). */
+const COPY_PAGE_IDS = 2000n;
+/** PostgreSQL's binary COPY header: signature, flags 0, no header extension. */
+const PGCOPY_HEADER = Buffer.concat([PGCOPY_SIGNATURE, Buffer.alloc(8)]);
+const PGCOPY_TRAILER = Buffer.from([0xff, 0xff]);
+
+/**
+ * Every record in (afterId, throughId], in id order, as one PostgreSQL binary COPY stream with the
+ * columns RECORD_COLUMNS (records.pgcopy, evidence.md §2.3): PostgreSQL encodes the rows and the
+ * bytes go to the archive untouched. Read with one COPY statement per COPY_PAGE_IDS ids on one
+ * connection; each statement's own header and trailer are dropped, and the stream gets one of each.
+ */
+export async function* recordsPgCopy(database: Pick<Database, 'pool' | 'schema'>, afterId: string, throughId: string, pageIds = COPY_PAGE_IDS): AsyncGenerator<Buffer> {
+  const table = `${quoteIdentifier(database.schema)}.log_records`;
+  const [after, through] = [BigInt(afterId), BigInt(throughId)];
+  const client = await database.pool.connect();
+  let failed = false;
+  try {
+    yield PGCOPY_HEADER;
+    for (let from = after; from < through; from += pageIds) {
+      const to = from + pageIds < through ? from + pageIds : through;
+      // Literal bounds (COPY takes no parameters): bigints, formatted here.
+      const stream = client.query(copyTo(`copy (select ${RECORD_COLUMNS} from ${table} where id > ${from} and id <= ${to} order by id) to stdout (format binary)`));
+      yield* withoutHeaderAndTrailer(stream);
+    }
+    yield PGCOPY_TRAILER;
+  } catch (error) {
+    failed = true;
+    throw error;
+  } finally {
+    // A connection left in the middle of a COPY is not given back to the pool.
+    client.release(failed ? true : undefined);
+  }
+}
+
+/** The tuples of one COPY statement's output: its 19-byte header checked and dropped, its 2-byte trailer dropped (no copies of the data). */
+async function* withoutHeaderAndTrailer(stream: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  let head: Buffer = Buffer.alloc(0);
+  let headerDone = false;
+  // The last two bytes seen, held back until more data shows they are not the trailer.
+  let held: Buffer = Buffer.alloc(0);
+  for await (let chunk of stream) {
+    if (!headerDone) {
+      head = Buffer.concat([head, chunk]);
+      if (head.length < PGCOPY_HEADER.length) continue;
+      if (!head.subarray(0, PGCOPY_HEADER.length).equals(PGCOPY_HEADER)) throw new Error('PostgreSQL answered COPY with an unexpected binary header');
+      chunk = head.subarray(PGCOPY_HEADER.length);
+      headerDone = true;
+    }
+    if (chunk.length === 0) continue;
+    if (chunk.length >= 2) {
+      if (held.length > 0) yield held;
+      if (chunk.length > 2) yield chunk.subarray(0, chunk.length - 2);
+      held = chunk.subarray(chunk.length - 2);
+    } else {
+      const joined = Buffer.concat([held, chunk]);
+      if (joined.length > 2) yield joined.subarray(0, joined.length - 2);
+      held = joined.subarray(Math.max(0, joined.length - 2));
+    }
+  }
+  if (!headerDone || !held.equals(PGCOPY_TRAILER)) throw new Error('PostgreSQL\'s binary COPY output ended without its trailer');
 }

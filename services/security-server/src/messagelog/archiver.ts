@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { buildHashTree } from '@jplink/exchange';
 import {
   ARCHIVE_FORMAT,
+  ARCHIVE_FORMAT_PGCOPY,
   EVIDENCE_FORMAT,
   NO_PREVIOUS_ARCHIVE,
   archiveFileName,
@@ -24,6 +25,7 @@ import {
   type StoredRecord,
   type TimestampEntry,
 } from '@jplink/evidence';
+import type { Database } from '@jplink/db';
 import type { Logger } from '@jplink/kit';
 import type { SecurityServerDb } from '../db/database.ts';
 import {
@@ -35,6 +37,7 @@ import {
   recordHashesInRange,
   recordsForEvidence,
   recordsInRange,
+  recordsPgCopy,
   rangeSummary,
   type ArchiveGrouping,
 } from '../db/archives.ts';
@@ -48,6 +51,8 @@ const exists = (path: string) => access(path).then(() => true, () => false);
 
 export interface ArchiverOptions {
   db: SecurityServerDb;
+  /** The pool and schema behind `db`, for the COPY of ungrouped archives. */
+  database: Pick<Database, 'pool' | 'schema'>;
   conf: GlobalConfClient;
   logger: Logger;
   now: () => Date;
@@ -114,7 +119,7 @@ function collectNamed(wanted: Set<string>, signatures: Iterable<Buffer | null>):
 }
 
 /** The certificates an evidence file needs: those the envelopes name (`wanted`), and the CA, OCSP responder and TSA certificates of the configuration. */
-async function certificatesFor(db: SecurityServerDb, conf: GlobalConfClient, wanted: Set<string>): Promise<CertificateFileEntry[]> {
+async function certificatesFor(db: SecurityServerDb, conf: GlobalConfClient, wanted: ReadonlySet<string>): Promise<CertificateFileEntry[]> {
   const stored = await logCertificates(db, [...wanted].map((h) => Buffer.from(h, 'base64')));
   const missing = [...wanted].filter((h) => !stored.has(h));
   if (missing.length > 0) throw new Error(`log_certificates lacks ${missing.length} certificate(s) named by stored envelopes`);
@@ -214,6 +219,11 @@ export class Archiver {
         // One pass, page by page (an archive at the default hourly interval may cover millions of
         // records): each record is written, and the certificates its envelopes name are collected
         // for certificates.json, which the zip takes after the records.
+        // Without grouping (jplink-log-archive/2), PostgreSQL encodes the records (binary COPY)
+        // and their bytes go into the zip untouched; the writer reads their framing to check them
+        // against the manifest and to collect the certificates they name. Grouped archives
+        // (jplink-log-archive/1) are written record by record, each with its timestamp proof.
+        const pgcopy = grouping === 'none';
         const named = new Set<string>();
         let count = 0;
         let lastId = summary.firstId;
@@ -243,7 +253,7 @@ export class Archiver {
         }
         const sha256 = await writeEvidenceZip(path, {
           manifest: {
-            format: ARCHIVE_FORMAT,
+            format: pgcopy ? ARCHIVE_FORMAT_PGCOPY : ARCHIVE_FORMAT,
             securityServer: this.#o.serverId,
             group,
             sequence,
@@ -252,14 +262,16 @@ export class Archiver {
             records: { count: summary.count, firstId: summary.firstId, lastId: summary.lastId, firstPrevHash: summary.firstPrevHash.toString('base64') },
             chainComplete: grouping === 'none',
           },
-          records: lines(),
+          records: pgcopy ? { pgcopy: recordsPgCopy(this.#o.database, after, through) } : lines(),
           timestamps: stamps.map(timestampEntry),
-          certificates: () => certificatesFor(db, this.#o.conf, named),
+          // The writer names what it read in records.pgcopy; record lines are collected above.
+          certificates: (read) => certificatesFor(db, this.#o.conf, pgcopy ? read : named),
           compression: this.#o.compression,
         });
-        if (count !== summary.count || lastId !== summary.lastId) throw new Error(`archive ${fileName}: the records changed while it was written`);
-        rows.push({ grp: group, sequence, file_name: fileName, sha256: Buffer.from(sha256, 'hex'), first_record_id: summary.firstId, last_record_id: lastId, record_count: count });
-        run.files.push({ fileName, group, sequence, records: count, sha256 });
+        // (The writer refuses a records.pgcopy that does not match the manifest's count and ids.)
+        if (!pgcopy && (count !== summary.count || lastId !== summary.lastId)) throw new Error(`archive ${fileName}: the records changed while it was written`);
+        rows.push({ grp: group, sequence, file_name: fileName, sha256: Buffer.from(sha256, 'hex'), first_record_id: summary.firstId, last_record_id: summary.lastId, record_count: summary.count });
+        run.files.push({ fileName, group, sequence, records: summary.count, sha256 });
       }
       await recordArchives(db, rows, through);
       this.#o.logger.info({ files: run.files.map((f) => f.fileName), through }, 'message log archived');
