@@ -113,12 +113,33 @@ export function expandEnvelope(stored: StoredEnvelope, certificate: Uint8Array, 
   });
 }
 
+const CERTIFICATE_KEY = Buffer.from('"signerCertificateSha256":"');
+const OCSP_KEY = Buffer.from('"signerOcspSha256":"');
+const SHA256_BASE64 = /^[A-Za-z0-9+/]{43}=$/;
+
+/** The 44-character base64 SHA-256 right after `key` (which occurs once), or undefined. */
+function memberAfter(buf: Buffer, key: Buffer): string | undefined {
+  const at = buf.indexOf(key);
+  if (at < 0 || buf.indexOf(key, at + key.length) >= 0) return undefined;
+  const start = at + key.length;
+  if (buf[start + 44] !== 0x22) return undefined;
+  const value = buf.toString('latin1', start, start + 44);
+  return SHA256_BASE64.test(value) ? value : undefined;
+}
+
 /**
  * The SHA-256 (base64) of the signer certificate and of the OCSP response a stored envelope names,
  * read without the full schema (for collecting certificates; verification parses it fully).
  * Undefined when the bytes are not a JSON object with both members.
  */
 export function storedEnvelopeHashes(bytes: Uint8Array): { certificate: string; ocsp: string } | undefined {
+  // Fast path for envelopes as storedEnvelopeBytes writes them (JSON.stringify: no whitespace, no
+  // escapes in base64): the two members found by their key, without parsing the rest (the
+  // archiver reads two envelopes per record). Anything else goes through JSON.parse.
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const certificate = memberAfter(buf, CERTIFICATE_KEY);
+  const ocsp = certificate === undefined ? undefined : memberAfter(buf, OCSP_KEY);
+  if (certificate !== undefined && ocsp !== undefined) return { certificate, ocsp };
   try {
     const parsed = JSON.parse(Buffer.from(bytes).toString('utf8')) as { signerCertificateSha256?: unknown; signerOcspSha256?: unknown };
     const { signerCertificateSha256: certificate, signerOcspSha256: ocsp } = parsed ?? {};
