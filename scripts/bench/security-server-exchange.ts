@@ -8,6 +8,9 @@
 //   npx tsx scripts/bench/security-server-exchange.ts [--seconds 10] [--warmup 10] [--connections 16]
 //       [--sizes 1024,102400] [--rounds 1] [--cpu-prof [--profile-dir DIR]] [--trace] [--evidence] [--database-url postgres://…]
 // --evidence: the message log is timestamped every second and archived every 2 s during the run
+// --evidence-compare: each round measures the plain chain, the SS chain, and the same SS chain with
+//   timestamping every second and archiving every 2 s (issue 4: the ratio may drop by at most 10 %);
+//   use with --rounds N (alternating rounds put the machine's slow and fast phases on both sides)
 //   (without it both are effectively off: intervals of a day and a week); compare the two ratios.
 //   --timestamp-interval S / --archive-interval S set either interval alone.
 // --cpu-prof: V8 CPU profiles of both SSs, scoped to each SS run, summarised at the end (lowers throughput).
@@ -58,6 +61,7 @@ const { values } = parseArgs({
     'keep-temp': { type: 'boolean', default: false },
     trace: { type: 'boolean', default: false },
     evidence: { type: 'boolean', default: false },
+    'evidence-compare': { type: 'boolean', default: false },
     'ss-node-args': { type: 'string' },
     'timestamp-interval': { type: 'string' },
     'archive-interval': { type: 'string' },
@@ -76,6 +80,8 @@ for (const [name, n] of Object.entries({ seconds, warmup, connections, rounds, v
   if (!Number.isFinite(n) || n < (name === 'warmup' ? 0 : 1)) throw new Error(`--${name} must be a positive number`);
 }
 if (values.body !== 'random' && values.body !== 'json') throw new Error('--body: random or json');
+const compareEvidence = values['evidence-compare'];
+if (compareEvidence && (values.evidence || values['timestamp-interval'] || values['archive-interval'])) throw new Error('--evidence-compare sets the evidence intervals itself (1 s and 2 s); leave out --evidence and the interval options');
 if (sizes.some((s) => !Number.isInteger(s) || s < 16 || s > 8 * 1024 * 1024)) throw new Error('--sizes: byte counts between 16 and 8388608, comma-separated');
 
 const INSTANCE = 'JP-BENCH';
@@ -165,6 +171,8 @@ interface LoadResult {
 type SsLoop = { utilisation: number; delayP50ms: number; delayP99ms: number; delayMaxMs: number };
 interface Run {
   chain: 'plain' | 'ss';
+  /** An SS run with timestamping and archiving on (--evidence-compare). */
+  evidence?: boolean;
   size: number;
   round: number;
   load: LoadResult;
@@ -282,8 +290,11 @@ async function main(): Promise<void> {
   };
   const ssStats = async (reset = false) => Promise.all([ssA.command('stats', { reset }), ssB.command('stats', { reset })]) as Promise<SsStats[]>;
 
-  async function measure(chain: 'plain' | 'ss', size: number, round: number): Promise<Run> {
+  const setEvidence = (on: boolean) => Promise.all([ssA, ssB].map((ss) => ss.command('evidence', { on, timestampSeconds: 1, archiveSeconds: 2 })));
+
+  async function measure(chain: 'plain' | 'ss', size: number, round: number, evidence = false): Promise<Run> {
     const [hopA, hopB] = hops[chain];
+    if (evidence) await setEvidence(true);
     const before = chain === 'ss' ? await ssStats(true) : undefined;
     const profiling = values['cpu-prof'] && chain === 'ss';
     if (profiling) await Promise.all([ssA.command('profile-start'), ssB.command('profile-start')]);
@@ -330,8 +341,9 @@ async function main(): Promise<void> {
       void loader.exited.then((code) => reject(new Error(`load generator exited (${code}) without a result\n${tail(loader.logFile)}`)));
     });
     await loader.exited;
+    if (evidence) await setEvidence(false);
     sampled = undefined;
-    const run: Run = { chain, size, round, load: result, cpu, peakRss: [...phasePeak] as [number, number] };
+    const run: Run = { chain, size, round, load: result, cpu, peakRss: [...phasePeak] as [number, number], ...(evidence ? { evidence } : {}) };
     if (profiling) {
       const files: [string, string] = [join(profileDir, `ss-a-${size}-r${round}.cpuprofile`), join(profileDir, `ss-b-${size}-r${round}.cpuprofile`)];
       await Promise.all([ssA.command('profile-stop', { file: files[0] }), ssB.command('profile-stop', { file: files[1] })]);
@@ -362,7 +374,7 @@ async function main(): Promise<void> {
       };
     }
     const l = run.load;
-    log(`${chain.padEnd(5)} ${String(size).padStart(7)} B round ${round}: ${fmt(l.perSecond)} req/s, p50 ${fmt(l.p50ms, 2)} ms, p99 ${fmt(l.p99ms, 2)} ms, failed ${l.failed}${l.sampleFailure ? ` (e.g. ${l.sampleFailure})` : ''}`);
+    log(`${(evidence ? 'ss+ev' : chain).padEnd(5)} ${String(size).padStart(7)} B round ${round}: ${fmt(l.perSecond)} req/s, p50 ${fmt(l.p50ms, 2)} ms, p99 ${fmt(l.p99ms, 2)} ms, failed ${l.failed}${l.sampleFailure ? ` (e.g. ${l.sampleFailure})` : ''}`);
     return run;
   }
 
@@ -371,6 +383,7 @@ async function main(): Promise<void> {
     for (let round = 1; round <= rounds; round++) {
       runs.push(await measure('plain', size, round));
       runs.push(await measure('ss', size, round));
+      if (compareEvidence) runs.push(await measure('ss', size, round, true));
     }
   }
   clearInterval(sampler);
@@ -379,11 +392,12 @@ async function main(): Promise<void> {
 
   // ---------------------------------------------------------------- report
   const sizeName = (n: number) => (n % 1024 === 0 ? `${n / 1024} KiB` : `${n} B`);
+  const label = (run: Run) => `${sizeName(run.size)}${rounds > 1 ? ` #${run.round}` : ''}${run.evidence ? ' +evidence' : ''}`;
   const lines: string[] = [];
   const out = (text = '') => lines.push(text);
   out(`JP-Link Security Server exchange benchmark — ${new Date().toISOString()}`);
   out(`machine: ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}, ${database}; every process shares the cores (no pinning)`);
-  out(`load: closed loop, ${connections} keep-alive connections, POST application/json, ${warmup} s warm-up then ${seconds} s measured per chain and size, ${rounds} round(s), plain then SS; full body compared on every ${verifyEvery}th response, status and length on all; bodies ${values.body}; message-log commit delay ${values['log-commit-delay-ms'] !== undefined ? `${values['log-commit-delay-ms']} ms` : 'the server default'}`);
+  out(`load: closed loop, ${connections} keep-alive connections, POST application/json, ${warmup} s warm-up then ${seconds} s measured per chain and size, ${rounds} round(s), ${compareEvidence ? 'plain, SS, then SS with evidence on' : 'plain then SS'}; full body compared on every ${verifyEvery}th response, status and length on all; bodies ${values.body}; message-log commit delay ${values['log-commit-delay-ms'] !== undefined ? `${values['log-commit-delay-ms']} ms` : 'the server default'}`);
   out(`background load before start: ${backgroundCores.toFixed(2)} of ${cpus().length} cores busy${values['cpu-prof'] ? '; CPU PROFILER ON in both SSs during their runs (throughput is lower than without it)' : ''}`);
   out();
   out('| body | plain req/s | plain p50 ms | plain p99 ms | SS req/s | SS p50 ms | SS p99 ms | ratio SS/plain | peak RSS SS-A / SS-B (MB) | failures plain / SS |');
@@ -391,10 +405,25 @@ async function main(): Promise<void> {
   for (const size of sizes) {
     for (let round = 1; round <= rounds; round++) {
       const plain = runs.find((r) => r.chain === 'plain' && r.size === size && r.round === round)!;
-      const ss = runs.find((r) => r.chain === 'ss' && r.size === size && r.round === round)!;
+      const ss = runs.find((r) => r.chain === 'ss' && !r.evidence && r.size === size && r.round === round)!;
       out(
         `| ${sizeName(size)}${rounds > 1 ? ` #${round}` : ''} | ${fmt(plain.load.perSecond)} | ${fmt(plain.load.p50ms, 2)} | ${fmt(plain.load.p99ms, 2)} | ${fmt(ss.load.perSecond)} | ${fmt(ss.load.p50ms, 2)} | ${fmt(ss.load.p99ms, 2)} | ${(ss.load.perSecond / plain.load.perSecond).toFixed(2)} | ${fmt(mb(ss.peakRss[0]))} / ${fmt(mb(ss.peakRss[1]))} | ${plain.load.failed} / ${ss.load.failed} |`,
       );
+    }
+  }
+  if (compareEvidence) {
+    out();
+    out('With timestamping every second and archiving every 2 s (issue 4), the same servers in the same round:');
+    out();
+    out('| body | plain req/s | SS req/s | ratio | SS + evidence req/s | ratio | ratio drop | peak RSS SS-A / SS-B with evidence (MB) |');
+    out('|---|---:|---:|---:|---:|---:|---:|---:|');
+    for (const size of sizes) {
+      for (let round = 1; round <= rounds; round++) {
+        const of = (chain: 'plain' | 'ss', evidence: boolean) => runs.find((r) => r.chain === chain && !!r.evidence === evidence && r.size === size && r.round === round)!;
+        const [plain, ss, ev] = [of('plain', false), of('ss', false), of('ss', true)];
+        const [r0, r1] = [ss.load.perSecond / plain.load.perSecond, ev.load.perSecond / plain.load.perSecond];
+        out(`| ${sizeName(size)}${rounds > 1 ? ` #${round}` : ''} | ${fmt(plain.load.perSecond)} | ${fmt(ss.load.perSecond)} | ${r0.toFixed(3)} | ${fmt(ev.load.perSecond)} | ${r1.toFixed(3)} | ${((1 - r1 / r0) * 100).toFixed(1)} % | ${fmt(mb(ev.peakRss[0]))} / ${fmt(mb(ev.peakRss[1]))} |`);
+      }
     }
   }
   out();
@@ -409,7 +438,7 @@ async function main(): Promise<void> {
   out('|---|---:|---:|---:|---:|');
   for (const run of runs.filter((r) => r.chain === 'ss')) {
     const b = run.batching!;
-    out(`| ${sizeName(run.size)}${rounds > 1 ? ` #${run.round}` : ''} | ${b.logRecordsPerBatch.map((n) => n.toFixed(1)).join(' / ')} | ${b.messagesPerSignature.map((n) => n.toFixed(1)).join(' / ')} | ${b.largestSignBatch.join(' / ')} | ${b.signatures.map((n) => fmt(n)).join(' / ')} |`);
+    out(`| ${label(run)} | ${b.logRecordsPerBatch.map((n) => n.toFixed(1)).join(' / ')} | ${b.messagesPerSignature.map((n) => n.toFixed(1)).join(' / ')} | ${b.largestSignBatch.join(' / ')} | ${b.signatures.map((n) => fmt(n)).join(' / ')} |`);
   }
   out();
   out('Event loop of each SS during its run (utilisation = share of time the loop was busy; delay = how late timers ran):');
@@ -418,7 +447,7 @@ async function main(): Promise<void> {
   out('|---|---:|---:|---:|');
   for (const run of runs.filter((r) => r.chain === 'ss')) {
     const [a, b] = run.loop!;
-    out(`| ${sizeName(run.size)}${rounds > 1 ? ` #${run.round}` : ''} | ${a.utilisation.toFixed(2)} / ${b.utilisation.toFixed(2)} | ${a.delayP50ms.toFixed(1)} / ${b.delayP50ms.toFixed(1)} | ${a.delayP99ms.toFixed(1)} / ${b.delayP99ms.toFixed(1)} |`);
+    out(`| ${label(run)} | ${a.utilisation.toFixed(2)} / ${b.utilisation.toFixed(2)} | ${a.delayP50ms.toFixed(1)} / ${b.delayP50ms.toFixed(1)} | ${a.delayP99ms.toFixed(1)} / ${b.delayP99ms.toFixed(1)} |`);
   }
   if (values.trace) {
     out();
@@ -439,7 +468,7 @@ async function main(): Promise<void> {
     const c = run.cpu;
     const hop = run.chain === 'ss' ? ['SS-A', 'SS-B'] : ['proxy-A', 'proxy-B'];
     out(
-      `| ${run.chain === 'ss' ? 'SS' : 'plain'} ${sizeName(run.size)}${rounds > 1 ? ` #${run.round}` : ''} | ${c['load generator']?.toFixed(2)} | ${c[hop[0]!]?.toFixed(2)} | ${c[hop[1]!]?.toFixed(2)} | ${c.echo?.toFixed(2)} | ${c.postgres?.toFixed(2)} | ${c['bench parent']?.toFixed(2)} | ${c['other (not ours)']?.toFixed(2)} | ${c['stolen by the host']?.toFixed(2)} | ${c['machine busy']?.toFixed(2)} |`,
+      `| ${run.chain === 'ss' ? 'SS' : 'plain'} ${label(run)} | ${c['load generator']?.toFixed(2)} | ${c[hop[0]!]?.toFixed(2)} | ${c[hop[1]!]?.toFixed(2)} | ${c.echo?.toFixed(2)} | ${c.postgres?.toFixed(2)} | ${c['bench parent']?.toFixed(2)} | ${c['other (not ours)']?.toFixed(2)} | ${c['stolen by the host']?.toFixed(2)} | ${c['machine busy']?.toFixed(2)} |`,
     );
   }
   out();
@@ -451,7 +480,7 @@ async function main(): Promise<void> {
     const c = run.cpu;
     const hop = run.chain === 'ss' ? ['SS-A', 'SS-B'] : ['proxy-A', 'proxy-B'];
     const per = (cores: number | undefined) => (cores === undefined ? '–' : ((cores / run.load.perSecond) * 1000).toFixed(3));
-    out(`| ${run.chain === 'ss' ? 'SS' : 'plain'} ${sizeName(run.size)}${rounds > 1 ? ` #${run.round}` : ''} | ${per(c[hop[0]!])} | ${per(c[hop[1]!])} | ${per(c.echo)} | ${per(c.postgres)} | ${per(c['load generator'])} |`);
+    out(`| ${run.chain === 'ss' ? 'SS' : 'plain'} ${label(run)} | ${per(c[hop[0]!])} | ${per(c[hop[1]!])} | ${per(c.echo)} | ${per(c.postgres)} | ${per(c['load generator'])} |`);
   }
   const failures = runs.filter((r) => r.load.failed > 0 || Object.keys(r.load.failures).length > 0);
   if (failures.length) {
@@ -463,9 +492,9 @@ async function main(): Promise<void> {
   out(`memory at the end (process.memoryUsage): SS-A ${heap(finalStats[0]!.memory)}; SS-B ${heap(finalStats[1]!.memory)}`);
   out(`signer stats over the whole run: SS-A ${JSON.stringify(finalStats[0]!.signers)}; SS-B ${JSON.stringify(finalStats[1]!.signers)}`);
   out(`message log over the whole run: SS-A ${JSON.stringify(finalStats[0]!.messageLog)}; SS-B ${JSON.stringify(finalStats[1]!.messageLog)}`);
-  out(`evidence (timestamping every ${evidenceIntervals.timestampInterval ?? 'day'} s, archiving every ${evidenceIntervals.archiveInterval ?? 'week'} s): SS-A ${JSON.stringify(finalStats[0]!.evidence)}; SS-B ${JSON.stringify(finalStats[1]!.evidence)}`);
+  out(`evidence (${compareEvidence ? 'timestamping every 1 s and archiving every 2 s during the +evidence runs only' : `timestamping every ${evidenceIntervals.timestampInterval ?? 'day'} s, archiving every ${evidenceIntervals.archiveInterval ?? 'week'} s`}): SS-A ${JSON.stringify(finalStats[0]!.evidence)}; SS-B ${JSON.stringify(finalStats[1]!.evidence)}`);
 
-  const targetRun = runs.find((r) => r.chain === 'ss' && r.size === 1024);
+  const targetRun = runs.find((r) => r.chain === 'ss' && !r.evidence && r.size === 1024);
   const targetPlain = runs.find((r) => r.chain === 'plain' && r.size === 1024);
   if (targetRun && targetPlain) {
     const peak = Math.max(...runs.filter((r) => r.chain === 'ss').flatMap((r) => r.peakRss), ...hwm);
@@ -475,6 +504,14 @@ async function main(): Promise<void> {
         `ratio ≥ 0.5 → ${(targetRun.load.perSecond / targetPlain.load.perSecond).toFixed(2)} ${targetRun.load.perSecond / targetPlain.load.perSecond >= 0.5 ? 'MET' : 'NOT MET'}; ` +
         `≤ 300 MB per SS → ${fmt(mb(peak))} MB ${mb(peak) <= 300 ? 'MET' : 'NOT MET'}`,
     );
+    if (compareEvidence) {
+      // Mean ratios over the rounds: each round's ratios share its plain run and its phase of the machine.
+      const ratios = (evidence: boolean) => runs.filter((r) => r.chain === 'ss' && !!r.evidence === evidence && r.size === 1024).map((r) => r.load.perSecond / runs.find((p) => p.chain === 'plain' && p.size === 1024 && p.round === r.round)!.load.perSecond);
+      const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+      const [without, withEvidence] = [mean(ratios(false)), mean(ratios(true))];
+      const drop = 1 - withEvidence / without;
+      out(`issue 4 (1 KiB, mean of ${ratios(true).length} round(s)): ratio ${without.toFixed(3)} without evidence, ${withEvidence.toFixed(3)} with → drop ${(drop * 100).toFixed(1)} % (≤ 10 %: ${drop <= 0.1 ? 'MET' : 'NOT MET'})`);
+    }
   }
   console.log(lines.join('\n'));
 

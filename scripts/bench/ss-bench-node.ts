@@ -123,6 +123,8 @@ if (process.env.BENCH_TRACE === '1') {
   trace(ctx.verifier, 'fetchPeerOcsp', 'fetch peer OCSP');
 }
 
+let evidenceTimers: NodeJS.Timeout[] = [];
+
 serveCommands(
   async (command) => {
     switch (command.cmd) {
@@ -167,6 +169,29 @@ serveCommands(
           status: await adminCall('GET', '/api/v1/status'),
           memory: process.memoryUsage(),
         };
+      }
+      // Timestamping and archiving driven at the given intervals (seconds) from here, with the
+      // server's own functions (the ones its timers call), or stopped: lets one benchmark run
+      // measure the same servers with evidence off and on (--evidence-compare).
+      case 'evidence': {
+        for (const timer of evidenceTimers) clearInterval(timer);
+        evidenceTimers = [];
+        if (command.on) {
+          const every = (seconds: unknown, work: () => Promise<unknown>) => {
+            let busy = false;
+            return setInterval(() => {
+              if (busy) return;
+              busy = true;
+              void work()
+                .catch((error: unknown) => process.stderr.write(`evidence work failed: ${(error as Error).message}\n`))
+                .finally(() => {
+                  busy = false;
+                });
+            }, Number(seconds) * 1000);
+          };
+          evidenceTimers = [every(command.timestampSeconds, () => ss.timestamper.stampNow()), every(command.archiveSeconds, () => ss.archiver.archiveNow())];
+        }
+        return {};
       }
       case 'profile-start':
         profiler = new Session();

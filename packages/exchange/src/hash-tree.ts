@@ -47,6 +47,19 @@ export function buildHashTree(leaves: readonly Buffer[]): { root: Buffer; proofs
   return { root: level[0] as Buffer, proofs };
 }
 
+/** The root only (what a log timestamp stamps): buildHashTree's root without the proofs, in O(n) hashes and memory. */
+export function hashTreeRoot(leaves: readonly Buffer[]): Buffer {
+  if (!Array.isArray(leaves) || leaves.length === 0) throw new ExchangeError('JPX_INVALID_ARGUMENT', 'a hash tree needs at least one leaf');
+  leaves.forEach((leaf, i) => checkHash(leaf, `leaf ${i}`));
+  let level = leaves.map(leafHash);
+  while (level.length > 1) {
+    const next: Buffer[] = [];
+    for (let j = 0; j < level.length; j += 2) next.push(j + 1 < level.length ? nodeHash(level[j] as Buffer, level[j + 1] as Buffer) : (level[j] as Buffer));
+    level = next;
+  }
+  return level[0] as Buffer;
+}
+
 /**
  * The root implied by a message digest, its position and its proof (RFC 9162 §2.1.3.2).
  * Throws JPX_SIGNATURE_INVALID when the proof has the wrong length for (leafIndex, treeSize).

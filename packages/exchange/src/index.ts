@@ -45,7 +45,7 @@ export {
 // Field schemas of jpx/1, shared with the evidence format.
 export { base64Bytes, base64Sha256, isCanonicalBase64, isoMillis } from './schema-fields.ts';
 export { createDigester, messageDigest, messageDigestFromHashes, type Digester } from './digest.ts';
-export { buildHashTree, leafHash, nodeHash, rootFromProof } from './hash-tree.ts';
+export { buildHashTree, hashTreeRoot, leafHash, nodeHash, rootFromProof } from './hash-tree.ts';
 export { rootSigningInput } from './root-signature.ts';
 export { createBatchSigner, type BatchSigner, type BatchSignerOptions, type BatchSignerStats } from './batch-signer.ts';
 export { verifyEnvelope, type VerifiedEnvelope, type VerifyEnvelopeInput } from './verify-envelope.ts';

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { buildHashTree, leafHash, nodeHash, rootFromProof } from '../src/index.ts';
+import { buildHashTree, hashTreeRoot, leafHash, nodeHash, rootFromProof } from '../src/index.ts';
 
 const digestOf = (i: number) => createHash('sha256').update(`message ${i}`).digest();
 
@@ -37,6 +37,7 @@ describe('hash tree', () => {
       const leaves = Array.from({ length: size }, (_, i) => digestOf(i));
       const { root, proofs } = buildHashTree(leaves);
       expect(root.equals(mth(leaves))).toBe(true);
+      expect(hashTreeRoot(leaves).equals(root)).toBe(true);
       for (let i = 0; i < size; i++) {
         expect(verifies(leaves[i] as Buffer, i, size, proofs[i] as Buffer[], root)).toBe(true);
         expect((proofs[i] as Buffer[]).length).toBeLessThanOrEqual(Math.ceil(Math.log2(size)));

@@ -4,7 +4,7 @@
 // until timestamping has been failing for longer than the tolerance; then new exchanges are
 // refused (`admit`) until timestamping works again. Subsystems set to "timestamp
 // immediately" wait for a timestamp covering their record (`afterCommit`).
-import { buildHashTree } from '@jplink/exchange';
+import { hashTreeRoot } from '@jplink/exchange';
 import { MAX_RECORDS_PER_TIMESTAMP, timestampImprint } from '@jplink/evidence';
 import { createTimeStampRequest, extractTimeStampToken, verifyTimeStampToken } from '@jplink/pki';
 import type { Logger } from '@jplink/kit';
@@ -196,7 +196,7 @@ export class Timestamper implements LogGate {
   async #stamp(records: Array<{ id: string; recordHash: Buffer }>): Promise<void> {
     const view = this.#o.conf.current('client');
     if (view.tsas.length === 0) throw new Error('the global configuration names no TSA');
-    const { root } = buildHashTree(records.map((r) => r.recordHash));
+    const root = hashTreeRoot(records.map((r) => r.recordHash));
     const imprint = timestampImprint(root);
     const failures: string[] = [];
     for (const tsa of view.tsas) {
