@@ -184,7 +184,12 @@ async function* tuples(stream: Readable, limits: EvidenceLimits) {
  */
 async function* pgCopyRecords(open: () => Promise<Readable>, timestamps: readonly TimestampEntry[], limits: EvidenceLimits): AsyncGenerator<RecordLineResult> {
   const ranges = timestamps.map((t) => ({ id: t.id, first: BigInt(t.firstRecordId), last: BigInt(t.lastRecordId), hashes: new HashList() }));
-  const rangeOf = (id: bigint) => ranges.find((r) => r.first <= id && id <= r.last);
+  // Records come in id order: the range of the record before is tried first.
+  let recent: (typeof ranges)[number] | undefined;
+  const rangeOf = (id: bigint) => {
+    if (!recent || id < recent.first || id > recent.last) recent = ranges.find((r) => r.first <= id && id <= r.last);
+    return recent;
+  };
   // Pass 1. A damaged stream is reported by pass 2, at the same record.
   try {
     for await (const tuple of tuples(await open(), limits)) {

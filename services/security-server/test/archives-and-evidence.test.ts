@@ -2,7 +2,7 @@
 // records go into a chain of archive files that the offline verifier accepts with only the root CA;
 // grouped archives per subsystem; retention removes archived rows; the evidence file of one
 // exchange verifies; the configuration API refuses bad evidence queries.
-import { readdir, writeFile } from 'node:fs/promises';
+import { readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PgCopyReader, archiveFileName, recordLineOfTuple, verifyEvidence } from '@jplink/evidence';
@@ -68,6 +68,20 @@ describe('archives', () => {
     }
   });
 
+  it('a reader that stops in the middle of records.pgcopy leaves no connection in a COPY behind', async () => {
+    const { database } = net.consumer.ss;
+    const last = (await database.db.selectFrom('log_records').select('id').orderBy('id', 'desc').limit(1).executeTakeFirstOrThrow()).id;
+    for (let i = 0; i < 3; i++) {
+      const reading = recordsPgCopy(database, '0', last, 1n);
+      await reading.next();
+      await reading.next();
+      await reading.return(undefined);
+    }
+    // Every connection the pool hands out still answers plain queries.
+    const answers = await Promise.all(Array.from({ length: 12 }, () => database.pool.query('select 1 as one')));
+    expect(answers.map((a) => a.rows[0].one)).toEqual(Array(12).fill(1));
+  });
+
   it('moves aside a file left by a run that stopped before recording it, and continues the chain', async () => {
     const dir = join(net.consumer.dataDir, 'archives');
     const leftover = join(dir, archiveFileName('JP-TEST/COM/1111111111111/ss-a', 'all', 3));
@@ -80,6 +94,28 @@ describe('archives', () => {
     expect(files).toHaveLength(3);
     const report = await verifyEvidence(files, { roots: roots(net.consumer) });
     expect(report.problems).toEqual([]);
+  });
+
+  it('a run that fails is reported with its cause, and the next run archives what it left', async () => {
+    const dir = join(net.consumer.dataDir, 'archives');
+    const before = (await readdir(dir)).filter((f) => f.endsWith('.zip')).length;
+    await rename(dir, `${dir}.away`);
+    await writeFile(dir, 'not a folder');
+    try {
+      await Promise.all(Array.from({ length: 2 }, (_, i) => call(`/fail/${i}`)));
+      await net.consumer.ss.timestamper.stampNow();
+      await expect(net.consumer.ss.archiver.archiveNow()).rejects.toThrow(/EEXIST|ENOTDIR|not a directory|file already exists/);
+      expect(net.consumer.ss.archiver.status().lastError).toMatch(/EEXIST|ENOTDIR|not a directory|file already exists/);
+    } finally {
+      await rm(dir);
+      await rename(`${dir}.away`, dir);
+    }
+    const run = await net.consumer.ss.archiver.archiveNow();
+    expect(run.files).toEqual([expect.objectContaining({ sequence: before + 1, records: 2 })]);
+    expect(net.consumer.ss.archiver.status().lastError).toBeNull();
+    const files = (await readdir(dir)).filter((f) => f.endsWith('.zip')).sort().map((f) => join(dir, f));
+    expect(files).toHaveLength(before + 1);
+    expect((await verifyEvidence(files, { roots: roots(net.consumer) })).problems).toEqual([]);
   });
 
   it('groups archives per local subsystem and deletes archived rows past the retention', async () => {

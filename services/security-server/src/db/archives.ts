@@ -133,7 +133,7 @@ export async function* recordsPgCopy(database: Pick<Database, 'pool' | 'schema'>
   const table = `${quoteIdentifier(database.schema)}.log_records`;
   const [after, through] = [BigInt(afterId), BigInt(throughId)];
   const client = await database.pool.connect();
-  let failed = false;
+  let complete = false;
   try {
     yield PGCOPY_HEADER;
     for (let from = after; from < through; from += pageIds) {
@@ -142,13 +142,12 @@ export async function* recordsPgCopy(database: Pick<Database, 'pool' | 'schema'>
       const stream = client.query(copyTo(`copy (select ${RECORD_COLUMNS} from ${table} where id > ${from} and id <= ${to} order by id) to stdout (format binary)`));
       yield* withoutHeaderAndTrailer(stream);
     }
+    complete = true;
     yield PGCOPY_TRAILER;
-  } catch (error) {
-    failed = true;
-    throw error;
   } finally {
-    // A connection left in the middle of a COPY is not given back to the pool.
-    client.release(failed ? true : undefined);
+    // A connection left in the middle of a COPY (an error, or a reader that stopped early) is
+    // closed, not given back to the pool.
+    client.release(complete ? undefined : true);
   }
 }
 
