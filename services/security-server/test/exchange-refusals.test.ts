@@ -99,6 +99,9 @@ describe('refusals at the provider-side Security Server', () => {
     const bodyFrame = frames[1]!;
     bodyFrame[bodyFrame.length - 3] = 0x39; // "100" → "190": the body no longer matches the signed digest
     await expectXRoadError(await sendRaw(net.provider, frames, authOf(net.consumer)), 500, 'server.serverproxy.invalid_signature');
+    // The forged copy did not use up the message id: the genuine message still goes through, once.
+    expect((await sendRaw(net.provider, message.frames, authOf(net.consumer))).status).toBe(200);
+    expect((await sendRaw(net.provider, message.frames, authOf(net.consumer))).json().type).toBe('server.serverproxy.replayed_message');
   });
 
   it('replayed message → server.serverproxy.replayed_message', async () => {

@@ -43,6 +43,21 @@ describe('ReplayGuard', () => {
     expect(refusal(() => guard.check(randomUUID(), 'not a date'))).toMatch(/outside the acceptance window/);
   });
 
+  it('forgets an id on request (a message whose signature failed), for UUIDs and other ids', () => {
+    const { guard } = guardAt();
+    for (const id of [randomUUID(), 'not-a-uuid-id']) {
+      guard.check(id, iso(T0));
+      guard.forget(id);
+      expect(refusal(() => guard.check(id, iso(T0)))).toBeUndefined();
+      expect(refusal(() => guard.check(id, iso(T0)))).toBe('this message was already received');
+    }
+    // Forgetting one id leaves the others (probing passes over the forgotten slot).
+    const ids = Array.from({ length: 2000 }, () => randomUUID());
+    for (const id of ids) guard.check(id, iso(T0));
+    for (const id of ids.filter((_, i) => i % 2 === 0)) guard.forget(id);
+    expect(ids.map((id) => refusal(() => guard.check(id, iso(T0))) === undefined)).toEqual(ids.map((_, i) => i % 2 === 0));
+  });
+
   it('refuses the ids it was seeded with (after a restart), and keeps ids that are not UUIDs as well', () => {
     const { guard } = guardAt();
     const logged = randomUUID();

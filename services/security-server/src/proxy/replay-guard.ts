@@ -90,6 +90,12 @@ export class SeenIds {
     this.#occupied += 1;
   }
 
+  /** Forgets `key` (its slot stays, expired, until the next rebuild: probing passes over it). */
+  forget(key: Buffer): void {
+    const slot = this.#find(key);
+    if (slot >= 0) this.#until[slot] = 1;
+  }
+
   /** Live entries at `now` (ms; walks the table; for tests and stats). */
   size(now: number): number {
     let live = 0;
@@ -140,6 +146,17 @@ export class ReplayGuard {
     // Accepted while |now − created| ≤ window: remembered until created + window.
     if (this.#seenAt(messageId, now)) throw new XRoadError('server.serverproxy.replayed_message', 'this message was already received');
     this.#add(messageId, created + this.#windowMs, now);
+  }
+
+  /**
+   * Forgets a message id that `check` accepted but whose message then failed its signature check:
+   * `check` marks the id at once (so two copies arriving together cannot both pass), and a forged
+   * message must not use up the id of the genuine one.
+   */
+  forget(messageId: string): void {
+    const key = uuidBytes(messageId, this.#scratch);
+    if (key) this.#seen.forget(key);
+    else this.#other.delete(messageId);
   }
 
   /** The table of UUID ids (tests and stats). */

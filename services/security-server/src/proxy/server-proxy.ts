@@ -83,16 +83,23 @@ export function createExchangeHandler(ctx: ProxyContext) {
         throw new XRoadError('server.serverproxy.ssl_authentication_failed', `${header.client} is not a registered client of the sending Security Server`);
       }
 
-      // 4. Fresh and signed by the client member.
+      // 4. Fresh and signed by the client member. The id is taken at once (two copies arriving
+      // together cannot both pass) and given back when the signature does not hold (a forged
+      // message must not use up the genuine one's id).
       ctx.replay.check(header.messageId, header.createdAt);
-      let signer;
-      try {
-        signer = verifyEnvelope({ digest: message.digest, envelope: message.signature }).signer;
-      } catch (cause) {
-        throw new XRoadError('server.serverproxy.invalid_signature', undefined, { cause });
-      }
       const client = parseSubsystemId(header.client);
-      await ctx.verifier.verifySignerCertificate('server', signer.der, derOfBase64(message.signature.signerOcsp), client);
+      try {
+        let signer;
+        try {
+          signer = verifyEnvelope({ digest: message.digest, envelope: message.signature }).signer;
+        } catch (cause) {
+          throw new XRoadError('server.serverproxy.invalid_signature', undefined, { cause });
+        }
+        await ctx.verifier.verifySignerCertificate('server', signer.der, derOfBase64(message.signature.signerOcsp), client);
+      } catch (error) {
+        ctx.replay.forget(header.messageId);
+        throw error;
+      }
 
       // The log must be able to take the exchange (timestamping within its tolerance) before the backend is called.
       admission = ctx.log.admit('server');
