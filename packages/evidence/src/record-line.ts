@@ -159,12 +159,16 @@ export function hashedRecordOf(line: RecordLine): HashedRecord {
 /** A record line as the stored record it shows (bytes again; without its timestamp proof): the inverse of toRecordLine. */
 export function storedRecordOfLine(line: RecordLine): StoredRecord {
   const message = (m: RecordMessage): StoredMessage => ({ ...hashedMessage(m), body: m.body === null ? null : bytes(m.body) });
-  const hashed = hashedRecordOf(line);
+  const { id, side, messageId, xRoadId, client, service, peerServer } = line;
   return {
-    ...hashed,
-    side: line.side,
-    id: line.id,
+    id,
     loggedAt: new Date(line.loggedAt),
+    side,
+    messageId,
+    xRoadId,
+    client,
+    service,
+    peerServer,
     request: message(line.request),
     response: line.response ? message(line.response) : null,
     prevHash: bytes(line.prevHash),

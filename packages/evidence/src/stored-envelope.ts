@@ -141,7 +141,7 @@ export function storedEnvelopeHashes(bytes: Uint8Array): { certificate: string; 
   const ocsp = certificate === undefined ? undefined : memberAfter(buf, OCSP_KEY);
   if (certificate !== undefined && ocsp !== undefined) return { certificate, ocsp };
   try {
-    const parsed = JSON.parse(Buffer.from(bytes).toString('utf8')) as { signerCertificateSha256?: unknown; signerOcspSha256?: unknown };
+    const parsed = JSON.parse(buf.toString('utf8')) as { signerCertificateSha256?: unknown; signerOcspSha256?: unknown };
     const { signerCertificateSha256: certificate, signerOcspSha256: ocsp } = parsed ?? {};
     return typeof certificate === 'string' && typeof ocsp === 'string' ? { certificate, ocsp } : undefined;
   } catch {

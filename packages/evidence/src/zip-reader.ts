@@ -261,18 +261,19 @@ export async function openEvidenceZip(path: string, options: OpenEvidenceZipOpti
         issues.push({ entry: name, message: `the entry is ${entry.uncompressedSize} bytes uncompressed, more than the limit of ${limitOf(limits, name)}` });
       } else entries.set(name, entry);
     }
-    const recordsNames: string[] = [ENTRY.records, ENTRY.recordsPgCopy];
-    const noRecords = !recordsNames.some((name) => entries.has(name as EntryName) || issues.some((i) => i.entry === name));
+    const seen = (name: EntryName) => entries.has(name) || issues.some((i) => i.entry === name);
+    // Without a records entry of either name, the format decides nothing yet: say which it may be.
+    const noRecords = !seen(ENTRY.records) && !seen(ENTRY.recordsPgCopy);
     for (const name of [ENTRY.manifest, ENTRY.records, ENTRY.timestamps, ENTRY.certificates]) {
       if (name === ENTRY.records) {
         if (noRecords) issues.push({ entry: name, message: `the entry is missing (${ENTRY.recordsPgCopy} in a ${ARCHIVE_FORMAT_PGCOPY} archive)` });
-      } else if (!entries.has(name) && !issues.some((i) => i.entry === name)) issues.push({ entry: name, message: 'the entry is missing' });
+      } else if (!seen(name)) issues.push({ entry: name, message: 'the entry is missing' });
     }
     const checkRecordsEntry = (format: string) => {
       const wanted = recordsEntryOf(format);
       const other = wanted === ENTRY.records ? ENTRY.recordsPgCopy : ENTRY.records;
       if (entries.has(other)) issues.push({ entry: other, message: `unexpected entry in a ${format} file (its records are ${wanted})` });
-      if (!entries.has(wanted) && !noRecords && !issues.some((i) => i.entry === wanted)) issues.push({ entry: wanted, message: 'the entry is missing' });
+      if (!noRecords && !seen(wanted)) issues.push({ entry: wanted, message: 'the entry is missing' });
       return entries.get(wanted);
     };
 

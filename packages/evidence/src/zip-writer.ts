@@ -228,15 +228,17 @@ async function* pgCopyBytes(source: AsyncIterable<Buffer>, content: EvidenceZipC
   const t: RecordTally = { count: 0 };
   const chunk = new ChunkBuilder();
   const entry = ENTRY.recordsPgCopy;
-  for await (const piece of source) {
-    let tuples;
+  /** A framing error as the writer's EvidenceFormatError, with the record where it was found. */
+  const framing = <T>(read: () => T): T => {
     try {
-      tuples = reader.push(piece);
+      return read();
     } catch (error) {
       if (error instanceof PgCopyError) invalid([{ entry, line: error.record, message: error.message }]);
       throw error;
     }
-    for (const tuple of tuples) {
+  };
+  for await (const piece of source) {
+    for (const tuple of framing(() => reader.push(piece))) {
       t.count += 1;
       const where = { entry, line: t.count };
       const id = tupleId(tuple);
@@ -250,12 +252,7 @@ async function* pgCopyBytes(source: AsyncIterable<Buffer>, content: EvidenceZipC
     }
     for (const full of chunk.add(piece, false)) yield full;
   }
-  try {
-    reader.end();
-  } catch (error) {
-    if (error instanceof PgCopyError) invalid([{ entry, line: error.record, message: error.message }]);
-    throw error;
-  }
+  framing(() => reader.end());
   const rest = chunk.take();
   if (rest) yield rest;
   checkTally(t, manifest);

@@ -216,13 +216,12 @@ export class Archiver {
         const range = { grouping, group, afterId: after, throughId: through };
         const summary = await rangeSummary(db, range);
         if (!summary) continue;
-        // One pass, page by page (an archive at the default hourly interval may cover millions of
-        // records): each record is written, and the certificates its envelopes name are collected
-        // for certificates.json, which the zip takes after the records.
-        // Without grouping (jplink-log-archive/2), PostgreSQL encodes the records (binary COPY)
-        // and their bytes go into the zip untouched; the writer reads their framing to check them
-        // against the manifest and to collect the certificates they name. Grouped archives
-        // (jplink-log-archive/1) are written record by record, each with its timestamp proof.
+        // One pass over the records, streamed (an archive at the default hourly interval may cover
+        // millions); certificates.json, which the zip takes after them, gets what they name.
+        // Without grouping (jplink-log-archive/2) PostgreSQL encodes the records (binary COPY) and
+        // the bytes go into the zip untouched; the writer reads their framing to check them and to
+        // name their certificates. Grouped archives (jplink-log-archive/1) are written here record
+        // by record, page by page, each with its timestamp proof.
         const pgcopy = grouping === 'none';
         const named = new Set<string>();
         let count = 0;
@@ -260,7 +259,7 @@ export class Archiver {
             previousArchiveSha256: previous ? previous.sha256.toString('hex') : NO_PREVIOUS_ARCHIVE,
             createdAt: this.#o.now().toISOString(),
             records: { count: summary.count, firstId: summary.firstId, lastId: summary.lastId, firstPrevHash: summary.firstPrevHash.toString('base64') },
-            chainComplete: grouping === 'none',
+            chainComplete: pgcopy,
           },
           records: pgcopy ? { pgcopy: recordsPgCopy(this.#o.database, after, through) } : lines(),
           timestamps: stamps.map(timestampEntry),

@@ -76,13 +76,29 @@ export class SeenIds {
 
   /** Remembers `key` until `until` (ms; kept to the next whole second, or longer when it is there already). */
   add(key: Buffer, until: number, now: number): void {
-    const second = Math.max(1, Math.ceil(until / 1000));
+    this.#put(key, until, now, this.#find(key));
+  }
+
+  /** Insert-if-absent: remembers `key` until `until` unless it is remembered at `now` already; whether it was not. */
+  insert(key: Buffer, until: number, now: number): boolean {
     const found = this.#find(key);
+    if (found >= 0 && this.#until[found]! * 1000 > now) return false;
+    this.#put(key, until, now, found);
+    return true;
+  }
+
+  #put(key: Buffer, until: number, now: number, found: number): void {
+    const second = Math.max(1, Math.ceil(until / 1000));
     if (found >= 0) {
       this.#until[found] = Math.max(this.#until[found]!, second);
       return;
     }
     if ((this.#occupied + 1) * 4 > this.#until.length * 3) this.#rebuild(now);
+    this.#place(key, second);
+  }
+
+  /** Puts `key` into the first free slot of its probe sequence. */
+  #place(key: Buffer, second: number): void {
     let slot = this.#slotOf(key);
     while (this.#until[slot] !== 0) slot = (slot + 1) & this.#mask;
     key.copy(this.#keys, slot * KEY_BYTES, 0, KEY_BYTES);
@@ -114,12 +130,7 @@ export class SeenIds {
     this.#occupied = 0;
     for (let i = 0; i < old.until.length; i++) {
       if (old.until[i]! * 1000 <= now) continue;
-      const key = old.keys.subarray(i * KEY_BYTES, i * KEY_BYTES + KEY_BYTES);
-      let slot = this.#slotOf(key);
-      while (this.#until[slot] !== 0) slot = (slot + 1) & this.#mask;
-      key.copy(this.#keys, slot * KEY_BYTES);
-      this.#until[slot] = old.until[i]!;
-      this.#occupied += 1;
+      this.#place(old.keys.subarray(i * KEY_BYTES, i * KEY_BYTES + KEY_BYTES), old.until[i]!);
     }
   }
 }
@@ -144,8 +155,7 @@ export class ReplayGuard {
       throw new XRoadError('server.serverproxy.replayed_message', 'the message was created outside the acceptance window (check both servers’ clocks)');
     }
     // Accepted while |now − created| ≤ window: remembered until created + window.
-    if (this.#seenAt(messageId, now)) throw new XRoadError('server.serverproxy.replayed_message', 'this message was already received');
-    this.#add(messageId, created + this.#windowMs, now);
+    if (!this.#insert(messageId, created + this.#windowMs, now)) throw new XRoadError('server.serverproxy.replayed_message', 'this message was already received');
   }
 
   /**
@@ -166,19 +176,16 @@ export class ReplayGuard {
 
   /** Marks a message id as seen (created at `at`, ms since the epoch). */
   remember(messageId: string, at: number): void {
-    this.#add(messageId, at + this.#windowMs, this.#now());
+    this.#insert(messageId, at + this.#windowMs, this.#now());
   }
 
-  #seenAt(messageId: string, now: number): boolean {
+  /** Insert-if-absent of an id remembered until `until` (ms); whether it was not remembered at `now`. */
+  #insert(messageId: string, until: number, now: number): boolean {
     const key = uuidBytes(messageId, this.#scratch);
-    if (key) return this.#seen.has(key, now);
-    return (this.#other.get(messageId) ?? 0) > now;
-  }
-
-  #add(messageId: string, until: number, now: number): void {
-    const key = uuidBytes(messageId, this.#scratch);
-    if (key) return this.#seen.add(key, until, now);
-    this.#other.set(messageId, Math.max(this.#other.get(messageId) ?? 0, until));
+    if (key) return this.#seen.insert(key, until, now);
+    if ((this.#other.get(messageId) ?? 0) > now) return false;
+    this.#other.set(messageId, until);
     if (this.#other.size % 1024 === 0) for (const [id, u] of this.#other) if (u <= now) this.#other.delete(id);
+    return true;
   }
 }
